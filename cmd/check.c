@@ -1,0 +1,228 @@
+/* certctl check: report the health of installed sets (monitoring exit codes). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "certctl/health.h"
+#include "certctl/log.h"
+#include "certctl/report.h"
+#include "cli.h"
+
+const char cmd_check_usage[] =
+    "usage: certctl check [OPTIONS] NAME... | --all\n"
+    "\n"
+    "Inspect installed sets offline and report every finding. Never writes to\n"
+    "the certdir.\n"
+    "\n"
+    "  -a, --all              every name in the certdir and the config\n"
+    "      --warn DAYS        WARNING when expiring within DAYS (default 21)\n"
+    "      --crit DAYS        CRITICAL when expiring within DAYS (default 7)\n"
+    "      --format FORMAT    text, json, nagios or prometheus (default text)\n"
+    "      --output FILE      write the report to FILE atomically (textfile collector)\n"
+    "      --connect HOST:PORT  also compare with what a TLS server serves\n"
+    "      --timeout SECONDS  for --connect (default 10)\n"
+    "      --jobs N           names checked in parallel (default: the cores)\n"
+    "\n"
+    "exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage or configuration error)\n";
+
+enum { EXIT_UNKNOWN = 3 };
+enum { OPT_WARN = OPT_CLI_LAST, OPT_CRIT, OPT_FORMAT, OPT_OUTPUT, OPT_CONNECT, OPT_TIMEOUT,
+	OPT_JOBS };
+
+struct pool {
+	struct cc_store *store;
+	const struct cc_health_opts *opts;
+	char **names;
+	struct cc_health *results;
+	size_t count;
+	atomic_size_t next;
+	atomic_int oom;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->count)
+		if (cc_health_check(p->store, p->names[i], p->opts, &p->results[i]) == -1)
+			atomic_store(&p->oom, 1);
+	return NULL;
+}
+
+static int run_pool(struct pool *p, long jobs)
+{
+	pthread_t threads[64];
+	long started = 0;
+
+	if (jobs > 64)
+		jobs = 64;
+	for (; started < jobs - 1; started++)
+		if (pthread_create(&threads[started], NULL, worker, p) != 0)
+			break;
+	worker(p);
+	for (long i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	return atomic_load(&p->oom) ? -1 : 0;
+}
+
+/* Days as a plain number, or a duration such as 21d or 36h. */
+static int parse_days(const char *opt, const char *arg, long *seconds)
+{
+	char *end;
+	long days = strtol(arg, &end, 10);
+
+	if (*arg >= '0' && *arg <= '9' && *end == '\0' && days <= 36500) {
+		*seconds = days * 86400;
+		return 0;
+	}
+	if ((*seconds = cc_parse_duration(arg)) >= 0)
+		return 0;
+	cc_error("%s wants a number of days, not '%s'", opt, arg);
+	return -1;
+}
+
+static int parse_count(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+
+	*out = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || *out < lo || *out > hi) {
+		cc_error("%s wants a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int emit(const struct cc_buf *report, const char *output)
+{
+	struct cc_err err;
+
+	if (output == NULL) {
+		fwrite(report->data, 1, report->len, stdout);
+		return fflush(stdout) == 0 ? 0 : -1;
+	}
+	if (cc_write_file_atomic(output, report->data, report->len, 0644, &err) == -1) {
+		cc_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONG,
+		{ "all", no_argument, NULL, 'a' },
+		{ "warn", required_argument, NULL, OPT_WARN },
+		{ "crit", required_argument, NULL, OPT_CRIT },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "connect", required_argument, NULL, OPT_CONNECT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cc_health_opts opts = { .warn = -1, .crit = -1, .connect_timeout = 10 };
+	enum cc_format format = CC_FORMAT_TEXT;
+	struct pool pool = { 0 };
+	struct cc_buf report = { 0 };
+	struct cc_store *store = NULL;
+	struct cc_trust *trust = NULL;
+	const char *output = NULL;
+	struct cc_err err;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout;
+	int all = 0, opt, rc = EXIT_UNKNOWN, g;
+
+	while ((opt = getopt_long(argc, argv, "+a" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			all = 1;
+			break;
+		case 'h':
+			cli_usage(cmd_check_usage, 1);
+			return 0;
+		case OPT_WARN:
+		case OPT_CRIT:
+			if (parse_days(opt == OPT_WARN ? "--warn" : "--crit", optarg,
+			    opt == OPT_WARN ? &opts.warn : &opts.crit) == -1)
+				return EXIT_UNKNOWN;
+			break;
+		case OPT_FORMAT:
+			if (cc_format_parse(optarg, &format) == -1) {
+				cc_error("unknown format '%s' (text, json, nagios, prometheus)", optarg);
+				return EXIT_UNKNOWN;
+			}
+			break;
+		case OPT_OUTPUT:
+			output = optarg;
+			break;
+		case OPT_CONNECT:
+			opts.connect = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_count("--timeout", optarg, 1, 3600, &timeout) == -1)
+				return EXIT_UNKNOWN;
+			opts.connect_timeout = (int)timeout;
+			break;
+		case OPT_JOBS:
+			if (parse_count("--jobs", optarg, 1, 64, &jobs) == -1)
+				return EXIT_UNKNOWN;
+			break;
+		default:
+			if ((g = cli_global_option(cli, opt, optarg)) == 1)
+				break;
+			if (g == 0)
+				cc_error("unknown option '%s'", argv[optind - 1]);
+			cli_usage(cmd_check_usage, 0);
+			return EXIT_UNKNOWN;
+		}
+	}
+	if (cli->json)
+		format = CC_FORMAT_JSON;
+	if (cli_load_config(cli) == -1)
+		return EXIT_UNKNOWN;
+	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == -1) {
+		cc_error("%s", err.msg);
+		goto out;
+	}
+	if (cli_names(cli, store, all, argc - optind, argv + optind, &pool.names,
+	    &pool.count) == -1)
+		goto out;
+	if (pool.count == 0) {
+		cc_error("no names in certdir '%s' or in the config", cli->certdir);
+		goto out;
+	}
+	if (cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1) {
+		cc_error("%s", err.msg);
+		goto out;
+	}
+	opts.cfg = cli->cfg;
+	opts.trust = trust;
+	opts.now = time(NULL);
+	pool.store = store;
+	pool.opts = &opts;
+	if ((pool.results = calloc(pool.count, sizeof(*pool.results))) == NULL ||
+	    run_pool(&pool, jobs) == -1 ||
+	    cc_report_check(format, pool.results, pool.count, cc_verbosity > 0, opts.now,
+	    &report) == -1) {
+		cc_error("out of memory");
+		goto out;
+	}
+	if (emit(&report, output) == -1)
+		goto out;
+	rc = (int)cc_report_worst(pool.results, pool.count);
+out:
+	for (size_t i = 0; pool.results != NULL && i < pool.count; i++)
+		cc_health_free(&pool.results[i]);
+	free(pool.results);
+	cc_names_free(pool.names, pool.count);
+	cc_buf_free(&report);
+	cc_trust_free(trust);
+	cc_store_close(store);
+	return rc;
+}

@@ -1,0 +1,139 @@
+/* Shared command-line plumbing: global options, config, names. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "certctl/log.h"
+#include "cli.h"
+
+#define DEFAULT_CONFIG "/etc/certctl.conf"
+#define DEFAULT_CERTDIR "/etc/certdir"
+
+int cli_global_option(struct cli *cli, int opt, const char *arg)
+{
+	char *end;
+
+	switch (opt) {
+	case 'c':
+		cli->config_path = arg;
+		return 1;
+	case 'd':
+		cli->certdir = arg;
+		return 1;
+	case 'q':
+		cc_verbosity = -1;
+		return 1;
+	case 'v':
+		cc_verbosity = cc_verbosity < 0 ? 1 : cc_verbosity + 1;
+		return 1;
+	case 'n':
+		cli->dry_run = 1;
+		return 1;
+	case OPT_JSON:
+		cli->json = 1;
+		return 1;
+	case OPT_LOCK_TIMEOUT:
+		errno = 0;
+		cli->lock_timeout = strtod(arg, &end);
+		if (errno || *arg == '\0' || *end != '\0' || cli->lock_timeout < 0) {
+			cc_error("--lock-timeout wants seconds, not '%s'", arg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_load_config(struct cli *cli)
+{
+	struct cc_err err;
+	const char *path = cli->config_path;
+
+	if (path == NULL && (path = getenv("CERTCTL_CONFIG")) != NULL && *path == '\0')
+		path = NULL;
+	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		path = DEFAULT_CONFIG;
+	if (path != NULL && cc_config_load(path, &cli->cfg, &err) == -1) {
+		cc_error("%s", err.msg);
+		return -1;
+	}
+	if (cli->certdir == NULL && (cli->certdir = getenv("CERTCTL_CERTDIR")) != NULL &&
+	    *cli->certdir == '\0')
+		cli->certdir = NULL;
+	if (cli->certdir == NULL && cli->cfg != NULL)
+		cli->certdir = cli->cfg->certdir;
+	if (cli->certdir == NULL)
+		cli->certdir = DEFAULT_CERTDIR;
+	return 0;
+}
+
+static int add_name(char ***names, size_t *count, const char *name)
+{
+	char **grown;
+
+	for (size_t i = 0; i < *count; i++)
+		if (strcmp((*names)[i], name) == 0)
+			return 0;
+	if ((grown = realloc(*names, (*count + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	*names = grown;
+	if ((grown[*count] = strdup(name)) == NULL)
+		return -1;
+	(*count)++;
+	return 0;
+}
+
+int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char **argv,
+    char ***names, size_t *count)
+{
+	char name[CC_NAME_MAX + 1];
+	struct cc_err err;
+
+	*names = NULL;
+	*count = 0;
+	if (all && argc > 0) {
+		cc_error("give NAMEs or --all, not both");
+		return -1;
+	}
+	if (!all && argc == 0) {
+		cc_error("no NAME given (or use --all)");
+		return -1;
+	}
+	if (all) {
+		if (store != NULL && cc_store_list(store, names, count, &err) == -1) {
+			cc_error("%s", err.msg);
+			return -1;
+		}
+		for (size_t i = 0; cli->cfg != NULL && i < cli->cfg->ncerts; i++)
+			if (add_name(names, count, cli->cfg->certs[i].name) == -1)
+				goto nomem;
+		return 0;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (cc_name_from_domain(argv[i], name, sizeof(name)) == -1) {
+			cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*",
+			    argv[i]);
+			cc_names_free(*names, *count);
+			*names = NULL;
+			*count = 0;
+			return -1;
+		}
+		if (add_name(names, count, name) == -1)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	cc_error("out of memory");
+	cc_names_free(*names, *count);
+	*names = NULL;
+	*count = 0;
+	return -1;
+}
+
+void cli_usage(const char *usage, int to_stdout)
+{
+	fputs(usage, to_stdout ? stdout : stderr);
+}

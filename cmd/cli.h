@@ -1,0 +1,68 @@
+/*
+ * What every command shares: global options, the config and certdir they
+ * name, NAME arguments and the exit codes of DESIGN.md section 2.
+ */
+#ifndef CERTCTL_CLI_H
+#define CERTCTL_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "certctl/config.h"
+#include "certctl/store.h"
+
+/* download, staple, import, rekey */
+enum {
+	EXIT_CHANGED = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_UNCHANGED = 10,
+};
+
+struct cli {
+	const char *config_path;  /* -c, CERTCTL_CONFIG, /etc/certctl.conf if present */
+	const char *certdir;      /* -d, CERTCTL_CERTDIR, config, /etc/certdir */
+	int json;
+	int dry_run;
+	double lock_timeout;
+	struct cc_config *cfg;    /* NULL when there is no config file */
+};
+
+/* Global options, accepted before the command and after it. */
+#define CLI_GLOBAL_SHORT "c:d:qvnh"
+enum { OPT_JSON = 1000, OPT_VERSION, OPT_LOCK_TIMEOUT, OPT_CLI_LAST };
+#define CLI_GLOBAL_LONG \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "certdir", required_argument, NULL, 'd' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "dry-run", no_argument, NULL, 'n' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "json", no_argument, NULL, OPT_JSON }, \
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT }
+
+/* 1 when OPT was a global option (and is applied), 0 when it is not one,
+ * -1 when its argument is bad (message printed). */
+int cli_global_option(struct cli *cli, int opt, const char *arg);
+
+/* Load the config (when there is one) and settle the certdir path.
+ * Prints the error and returns -1 on failure. */
+int cli_load_config(struct cli *cli);
+
+/*
+ * The names a command acts on: the NAME arguments (validated), or with
+ * ALL every name in the certdir plus every name in the config. Prints
+ * the error and returns -1 on failure (a usage error).
+ */
+int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char **argv,
+    char ***names, size_t *count);
+
+/* Print "usage: ..." to stderr (or stdout for --help). */
+void cli_usage(const char *usage, int to_stdout);
+
+/* The commands. */
+int cmd_check(struct cli *cli, int argc, char **argv);
+
+extern const char cmd_check_usage[];
+
+#endif

@@ -1,0 +1,121 @@
+/* certctl: global options, then dispatch to cmd_NAME(). */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "certctl/log.h"
+#include "cli.h"
+
+#ifndef CERTCTL_VERSION
+#define CERTCTL_VERSION "unknown"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *usage;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "check", cmd_check, cmd_check_usage, "inspect installed sets and report their health" },
+};
+
+static const char main_usage[] =
+    "usage: certctl [GLOBAL OPTIONS] COMMAND [OPTIONS] [NAME... | --all]\n"
+    "\n"
+    "global options:\n"
+    "  -c, --config FILE      config file (default $CERTCTL_CONFIG, /etc/certctl.conf)\n"
+    "  -d, --certdir DIR      certificate directory (default $CERTCTL_CERTDIR, the\n"
+    "                         config's certdir, /etc/certdir)\n"
+    "  -q, --quiet            print errors only\n"
+    "  -v, --verbose          say more (repeatable)\n"
+    "      --json             one JSON document on stdout\n"
+    "  -n, --dry-run          decide and report, write nothing\n"
+    "      --lock-timeout S   wait at most S seconds for the certdir lock (default 60)\n"
+    "  -h, --help             this text; 'certctl help COMMAND' for a command\n"
+    "      --version          print the version\n"
+    "\n"
+    "commands:\n";
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_main_usage(FILE *fp)
+{
+	fputs(main_usage, fp);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nexit codes (download, staple, import, rekey): 0 changed, 10 nothing to do,\n"
+	    "1 failed, 2 usage; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n", fp);
+}
+
+/* check uses the monitoring convention, where usage errors are 3. */
+static int usage_exit(const char *command)
+{
+	return command != NULL && strcmp(command, "check") == 0 ? 3 : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_GLOBAL_LONG,
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .lock_timeout = 60 };
+	const struct command *cmd;
+	int opt, rc;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			print_main_usage(stdout);
+			return 0;
+		}
+		if (opt == OPT_VERSION) {
+			printf("certctl %s (%s)\n", CERTCTL_VERSION, OpenSSL_version(OPENSSL_VERSION));
+			return 0;
+		}
+		rc = cli_global_option(&cli, opt, optarg);
+		if (rc == -1)
+			return EXIT_USAGE;
+		if (rc == 0) {
+			cc_error("unknown option '%s'", argv[optind - 1]);
+			print_main_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		print_main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 >= argc) {
+			print_main_usage(stdout);
+			return 0;
+		}
+		if ((cmd = find_command(argv[optind + 1])) == NULL) {
+			cc_error("unknown command '%s'", argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		cli_usage(cmd->usage, 1);
+		return 0;
+	}
+	if ((cmd = find_command(argv[optind])) == NULL) {
+		cc_error("unknown command '%s' (see 'certctl --help')", argv[optind]);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* restart getopt for the command's own options */
+	rc = cmd->run(&cli, argc, argv);
+	cc_config_free(cli.cfg);
+	return rc == -1 ? usage_exit(cmd->name) : rc;
+}

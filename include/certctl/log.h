@@ -1,0 +1,44 @@
+/*
+ * Errors and messages.
+ *
+ * Library functions never print and never exit: they fill a struct cc_err
+ * with one line that names the subject and the reason, and return -1.
+ * cmd/ decides what reaches the terminal and with which exit code.
+ */
+#ifndef CERTCTL_LOG_H
+#define CERTCTL_LOG_H
+
+#include <stdarg.h>
+
+#define CC_ERR_MAX 512
+
+struct cc_err {
+	char msg[CC_ERR_MAX];
+};
+
+#define CC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Set the message; always returns -1 so that `return cc_err_set(...)` reads well. */
+int cc_err_set(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
+
+/* Like cc_err_set, then ": " and the reason from errno. */
+int cc_err_errno(struct cc_err *err, int errnum, const char *fmt, ...) CC_PRINTF(3, 4);
+
+/* Like cc_err_set, then ": " and the innermost OpenSSL error reason, if any;
+ * clears the OpenSSL error queue. */
+int cc_err_openssl(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
+
+/* Prefix an existing message: "www.example.com: <old message>". */
+int cc_err_prefix(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
+
+/* Verbosity: -1 quiet, 0 normal, 1.. verbose. */
+extern int cc_verbosity;
+
+/* stderr, prefixed with "certctl: ". */
+void cc_error(const char *fmt, ...) CC_PRINTF(1, 2);
+/* stderr when cc_verbosity >= level. */
+void cc_debug(int level, const char *fmt, ...) CC_PRINTF(2, 3);
+/* stdout, one line, unless quiet. */
+void cc_say(const char *fmt, ...) CC_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * The certdir: the only database certctl has (DESIGN.md section 3).
+ *
+ *   NAME -> .live/NAME.gNNNN/   the live generation, swapped by rename(2)
+ *   .live/NAME.gNNNN/           one generation, never modified after install
+ *   .pending/NAME/              a rekeyed key + CSR waiting for a cert
+ *   .state/NAME.json            small per-name state
+ *   .lock                       flock(2) held by every writing command
+ *
+ * Every file below the certdir is opened relative to a directory fd with
+ * O_NOFOLLOW, so a planted symlink is refused instead of followed.
+ */
+#ifndef CERTCTL_STORE_H
+#define CERTCTL_STORE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "certctl/log.h"
+
+#define CC_NAME_MAX 200
+#define CC_FILE_MAX (1024 * 1024) /* larger files in a set are refused */
+#define CC_KEEP_GENERATIONS 3
+
+struct cc_store;
+
+enum cc_store_mode {
+	CC_STORE_READ,  /* no lock, nothing created or cleaned */
+	CC_STORE_WRITE, /* create if missing, take .lock, clean crash leftovers */
+};
+
+/* The files of one set, in the order they are written. */
+enum cc_set_file {
+	CC_F_PRIVKEY,
+	CC_F_CERT,
+	CC_F_CHAIN,
+	CC_F_FULLCHAIN,
+	CC_F_COMBINED,
+	CC_F_CSR,
+	CC_F_OCSP,
+	CC_F_COUNT
+};
+
+struct cc_file {
+	int present;           /* 1 when read; 0 with errnum set otherwise */
+	int errnum;            /* ENOENT, EACCES, ELOOP (a symlink), EFBIG, EISDIR... */
+	unsigned char *data;   /* NUL-terminated for convenience */
+	size_t len;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	time_t mtime;
+};
+
+struct cc_set {
+	char name[CC_NAME_MAX + 1];
+	unsigned generation;   /* 0 for a pending set */
+	struct cc_file files[CC_F_COUNT];
+};
+
+/* What to install; data pointers are borrowed. Absent files have data NULL. */
+struct cc_install {
+	const char *name;
+	struct { const void *data; size_t len; } files[CC_F_COUNT];
+	mode_t key_mode;       /* 0 means 0600 */
+	uid_t key_uid;         /* (uid_t)-1 keeps the process's */
+	gid_t key_gid;         /* (gid_t)-1 keeps the process's */
+	unsigned keep;         /* generations to keep, 0 means CC_KEEP_GENERATIONS */
+};
+
+const char *cc_set_file_name(enum cc_set_file f);
+
+/* NAME must match [A-Za-z0-9][A-Za-z0-9._-]* and not be too long. */
+int cc_name_valid(const char *name);
+/* A domain to a NAME: "*.example.com" becomes "_.example.com". */
+int cc_name_from_domain(const char *domain, char *out, size_t outlen);
+
+int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout,
+    struct cc_store **out, struct cc_err *err);
+void cc_store_close(struct cc_store *store);
+const char *cc_store_path(const struct cc_store *store);
+
+/* Names with a live link or a pending key, sorted. Free with cc_names_free. */
+int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct cc_err *err);
+void cc_names_free(char **names, size_t count);
+
+/*
+ * Load the live set of NAME. Returns 1 when loaded (individual files may
+ * still be absent or unreadable: see files[].present/errnum), 0 when NAME
+ * has no live link, -1 on error (the link is not a symlink into .live/...).
+ */
+int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *set,
+    struct cc_err *err);
+/* Same for .pending/NAME (privkey and csr only). */
+int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_set *set,
+    struct cc_err *err);
+void cc_set_free(struct cc_set *set);
+
+/*
+ * Write a complete new generation, fsync it, read it back, swap the live
+ * link with one rename(2), fsync the certdir, refresh the compatibility
+ * links, prune old generations. The caller has verified the contents.
+ */
+int cc_store_install(struct cc_store *store, const struct cc_install *in,
+    unsigned *generation, struct cc_err *err);
+
+/* Replace one file of the live generation in place, by rename (staples). */
+int cc_store_replace_live_file(struct cc_store *store, const char *name,
+    enum cc_set_file which, const void *data, size_t len, struct cc_err *err);
+
+int cc_store_pending_save(struct cc_store *store, const char *name,
+    const void *key, size_t keylen, mode_t key_mode,
+    const void *csr, size_t csrlen, struct cc_err *err);
+int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err);
+
+/* .state/NAME.json: a missing file reads as an empty object. */
+int cc_store_state_read(struct cc_store *store, const char *name, json_t **out,
+    struct cc_err *err);
+int cc_store_state_write(struct cc_store *store, const char *name, const json_t *state,
+    struct cc_err *err);
+
+/* Write PATH atomically (temp file in the same directory + rename). */
+int cc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct cc_err *err);
+
+#endif

@@ -1,0 +1,696 @@
+/*
+ * certctl.conf: YAML through libyaml's document API, checked against the
+ * schema of DESIGN.md section 6. Every error names file, line and key.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "certctl/config.h"
+#include "certctl/store.h"
+
+struct ctx {
+	const char *path;
+	yaml_document_t *doc;
+	struct cc_err *err;
+};
+
+CC_PRINTF(3, 4)
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[CC_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cc_err_set(c->err, "%s:%lu: %s", c->path,
+	    n ? (unsigned long)n->start_mark.line + 1 : 0UL, msg);
+}
+
+static yaml_node_t *node_at(struct ctx *c, int index)
+{
+	return yaml_document_get_node(c->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* A mapping whose keys are unique scalars from ALLOWED (NULL: any key). */
+static int check_mapping(struct ctx *c, const char *what, yaml_node_t *n,
+    const char *const *allowed)
+{
+	yaml_node_pair_t *p, *q;
+	char list[256] = "";
+	const char *key;
+	size_t i;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "'%s' must be a mapping", what);
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		if ((key = scalar(node_at(c, p->key))) == NULL)
+			return fail(c, node_at(c, p->key), "'%s' has a key that is not a string",
+			    what);
+		for (q = n->data.mapping.pairs.start; q < p; q++)
+			if (strcmp(scalar(node_at(c, q->key)), key) == 0)
+				return fail(c, node_at(c, p->key), "key '%s' is given twice", key);
+		for (i = 0; allowed != NULL && allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		if (allowed != NULL && allowed[i] == NULL) {
+			for (i = 0; allowed[i] != NULL; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				    i ? ", " : "", allowed[i]);
+			return fail(c, node_at(c, p->key), "unknown key '%s' in '%s' (known: %s)",
+			    key, what, list);
+		}
+	}
+	return 0;
+}
+
+#define FOR_PAIRS(c, n, k, v, p) \
+	for (yaml_node_pair_t *p = (n)->data.mapping.pairs.start; \
+	    p < (n)->data.mapping.pairs.top && \
+	    ((k) = scalar(node_at((c), p->key)), (v) = node_at((c), p->value), 1); p++)
+
+static int get_string(struct ctx *c, const char *key, yaml_node_t *n, char **out)
+{
+	const char *s = scalar(n);
+
+	if (s == NULL || *s == '\0')
+		return fail(c, n, "key '%s' must be a non-empty string", key);
+	free(*out);
+	if ((*out = strdup(s)) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const char *key, yaml_node_t *n, int *out)
+{
+	const char *s = scalar(n);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
+		*out = 1;
+	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
+		*out = 0;
+	else
+		return fail(c, n, "key '%s' must be true or false", key);
+	return 0;
+}
+
+static int get_number(struct ctx *c, const char *key, yaml_node_t *n, double lo,
+    double hi, double *out)
+{
+	const char *s = scalar(n);
+	char *end;
+
+	errno = 0;
+	*out = s ? strtod(s, &end) : 0;
+	if (s == NULL || *s == '\0' || *end != '\0' || errno || *out < lo || *out > hi)
+		return fail(c, n, "key '%s' must be a number from %g to %g", key, lo, hi);
+	return 0;
+}
+
+static int get_list(struct ctx *c, const char *key, yaml_node_t *n, char ***out,
+    size_t *count)
+{
+	yaml_node_item_t *it;
+	size_t i = 0;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "key '%s' must be a list", key);
+	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if ((*out = calloc(*count + 1, sizeof(**out))) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++, i++)
+		if (get_string(c, key, node_at(c, *it), &(*out)[i]) == -1)
+			return -1;
+	return 0;
+}
+
+long cc_parse_duration(const char *text)
+{
+	static const struct { char unit; long seconds; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
+	};
+	char *end;
+	long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end[0] == '\0' || end[1] != '\0' || v > 1000000000L)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].unit == end[0])
+			return v * units[i].seconds;
+	return -1;
+}
+
+static int get_duration(struct ctx *c, const char *key, yaml_node_t *n, long *out)
+{
+	if ((*out = cc_parse_duration(scalar(n))) < 0)
+		return fail(c, n, "key '%s' must be a duration such as 30d, 12h, 90m or 45s",
+		    key);
+	return 0;
+}
+
+static int get_share(struct ctx *c, const char *key, yaml_node_t *n,
+    struct cc_lifetime_share *out)
+{
+	const char *s = scalar(n);
+	size_t len = s ? strlen(s) : 0;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 1 && s[len - 1] == '%') {
+		out->percent = strtod(s, &end);
+		if (end == s + len - 1 && out->percent > 0 && out->percent < 100)
+			return 0;
+		return fail(c, n, "key '%s' must be a percentage between 0%% and 100%%", key);
+	}
+	return get_duration(c, key, n, &out->seconds);
+}
+
+static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out)
+{
+	static const char *const keys[] = { "type", "bits", "curve", NULL };
+	const char *k, *type = NULL, *curve = NULL;
+	yaml_node_t *v, *bits = NULL;
+	double b;
+
+	if (check_mapping(c, "key", n, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p) {
+		if (!strcmp(k, "type"))
+			type = scalar(v);
+		else if (!strcmp(k, "bits"))
+			bits = v;
+		else
+			curve = scalar(v);
+	}
+	memset(out, 0, sizeof(*out));
+	if (type == NULL)
+		return fail(c, n, "key 'type' is required in 'key' (ec, rsa or ed25519)");
+	if (!strcmp(type, "rsa")) {
+		out->type = CC_KEY_RSA;
+		out->bits = 3072;
+		if (bits && get_number(c, "bits", bits, 2048, 16384, &b) == -1)
+			return -1;
+		if (bits)
+			out->bits = (int)b;
+	} else if (!strcmp(type, "ec")) {
+		out->type = CC_KEY_EC;
+		snprintf(out->curve, sizeof(out->curve), "%s", curve ? curve : "P-256");
+		if (strcmp(out->curve, "P-256") != 0 && strcmp(out->curve, "P-384") != 0)
+			return fail(c, n, "key 'curve' must be P-256 or P-384");
+	} else if (!strcmp(type, "ed25519")) {
+		out->type = CC_KEY_ED25519;
+	} else {
+		return fail(c, n, "key 'type' must be ec, rsa or ed25519, not '%s'", type);
+	}
+	if ((bits && out->type != CC_KEY_RSA) || (curve && out->type != CC_KEY_EC))
+		return fail(c, n, "'bits' goes with rsa keys and 'curve' with ec keys");
+	return 0;
+}
+
+static int parse_key_mode(struct ctx *c, yaml_node_t *n, mode_t *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	long v;
+
+	v = s ? strtol(s, &end, 8) : -1;
+	if (s == NULL || *s == '\0' || *end != '\0' || v < 0 || (v & ~0660) || !(v & 0400))
+		return fail(c, n, "key 'key_mode' must be an octal mode such as \"0600\" or "
+		    "\"0640\", readable by the owner and never by others");
+	*out = (mode_t)v;
+	return 0;
+}
+
+static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
+    struct cc_policy *pol)
+{
+	static const char *const ocsp_keys[] = { "min_validity", "min_validity_percent", NULL };
+	static const char *const check_keys[] = { "warn", "crit", NULL };
+	yaml_node_item_t *it;
+	const char *sk;
+	yaml_node_t *sv;
+
+	if (!strcmp(k, "key")) {
+		pol->set |= CC_P_KEY;
+		return parse_key_spec(c, v, &pol->key);
+	}
+	if (!strcmp(k, "renew_before")) {
+		pol->set |= CC_P_RENEW;
+		return get_share(c, k, v, &pol->renew_before);
+	}
+	if (!strcmp(k, "source")) {
+		pol->set |= CC_P_SOURCE;
+		return get_string(c, k, v, &pol->source);
+	}
+	if (!strcmp(k, "owner")) {
+		pol->set |= CC_P_OWNER;
+		return get_string(c, k, v, &pol->owner);
+	}
+	if (!strcmp(k, "group")) {
+		pol->set |= CC_P_GROUP;
+		return get_string(c, k, v, &pol->group);
+	}
+	if (!strcmp(k, "key_mode")) {
+		pol->set |= CC_P_KEY_MODE;
+		return parse_key_mode(c, v, &pol->key_mode);
+	}
+	if (!strcmp(k, "files")) {
+		pol->set |= CC_P_FILES;
+		if (v->type != YAML_SEQUENCE_NODE)
+			return fail(c, v, "key 'files' must be a list");
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+			if (scalar(node_at(c, *it)) == NULL ||
+			    strcmp(scalar(node_at(c, *it)), "combined") != 0)
+				return fail(c, node_at(c, *it), "key 'files' knows only 'combined'");
+			pol->combined = 1;
+		}
+		return 0;
+	}
+	if (!strcmp(k, "ocsp")) {
+		if (check_mapping(c, k, v, ocsp_keys) == -1)
+			return -1;
+		FOR_PAIRS(c, v, sk, sv, p) {
+			if (!strcmp(sk, "min_validity")) {
+				pol->set |= CC_P_OCSP_MIN;
+				if (get_duration(c, sk, sv, &pol->ocsp_min_validity) == -1)
+					return -1;
+			} else {
+				pol->set |= CC_P_OCSP_PCT;
+				if (get_number(c, sk, sv, 0, 100,
+				    &pol->ocsp_min_validity_percent) == -1)
+					return -1;
+			}
+		}
+		return 0;
+	}
+	/* check */
+	if (check_mapping(c, k, v, check_keys) == -1)
+		return -1;
+	FOR_PAIRS(c, v, sk, sv, p) {
+		pol->set |= !strcmp(sk, "warn") ? CC_P_WARN : CC_P_CRIT;
+		if (get_duration(c, sk, sv, !strcmp(sk, "warn") ? &pol->check_warn :
+		    &pol->check_crit) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+#define POLICY_KEYS "key", "renew_before", "source", "files", "owner", "group", \
+	"key_mode", "ocsp", "check"
+
+static int parse_defaults(struct ctx *c, yaml_node_t *n, struct cc_policy *pol)
+{
+	static const char *const keys[] = { POLICY_KEYS, NULL };
+	const char *k;
+	yaml_node_t *v;
+
+	if (check_mapping(c, "defaults", n, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p)
+		if (parse_policy_key(c, k, v, pol) == -1)
+			return -1;
+	return 0;
+}
+
+static int parse_challenge(struct ctx *c, yaml_node_t *n, struct cc_source *src)
+{
+	static const char *const keys[] = { "type", "webroot", "listen", "hook", NULL };
+	const char *k;
+	yaml_node_t *v;
+
+	if (check_mapping(c, "challenge", n, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p) {
+		char **dst = !strcmp(k, "type") ? &src->challenge_type :
+		    !strcmp(k, "webroot") ? &src->webroot :
+		    !strcmp(k, "listen") ? &src->listen : &src->hook;
+		if (get_string(c, k, v, dst) == -1)
+			return -1;
+	}
+	if (src->challenge_type == NULL)
+		return fail(c, n, "key 'type' is required in 'challenge' (http-01 or dns-01)");
+	if (!strcmp(src->challenge_type, "http-01")) {
+		if ((src->webroot == NULL) == (src->listen == NULL) || src->hook)
+			return fail(c, n, "an http-01 challenge needs exactly one of 'webroot' "
+			    "or 'listen'");
+	} else if (!strcmp(src->challenge_type, "dns-01")) {
+		if (src->hook == NULL || src->webroot || src->listen)
+			return fail(c, n, "a dns-01 challenge needs 'hook' (and nothing else)");
+	} else {
+		return fail(c, n, "challenge type must be http-01 or dns-01, not '%s'",
+		    src->challenge_type);
+	}
+	return 0;
+}
+
+static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
+    struct cc_source *src)
+{
+	static const char *const acme_keys[] = { "type", "directory", "contact", "agree_tos",
+		"ca_file", "challenge", "eab", "preferred_chain", NULL };
+	static const char *const http_keys[] = { "type", "url", "ca_file",
+		"bearer_token_file", "client_cert", "client_key", NULL };
+	static const char *const eab_keys[] = { "kid", "hmac_key", NULL };
+	const char *k, *type = NULL, *ek;
+	yaml_node_t *v, *ev;
+
+	if ((src->name = strdup(name)) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	if (check_mapping(c, name, n, NULL) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p)
+		if (!strcmp(k, "type"))
+			type = scalar(v);
+	if (type == NULL || (strcmp(type, "acme") != 0 && strcmp(type, "http") != 0))
+		return fail(c, n, "source '%s' needs 'type: acme' or 'type: http'", name);
+	src->type = !strcmp(type, "acme") ? CC_SOURCE_ACME : CC_SOURCE_HTTP;
+	if (check_mapping(c, name, n, src->type == CC_SOURCE_ACME ? acme_keys : http_keys))
+		return -1;
+	FOR_PAIRS(c, n, k, v, p) {
+		int rc = 0;
+
+		if (!strcmp(k, "type"))
+			continue;
+		else if (!strcmp(k, "contact"))
+			rc = get_list(c, k, v, &src->contact, &src->ncontact);
+		else if (!strcmp(k, "agree_tos"))
+			rc = get_bool(c, k, v, &src->agree_tos);
+		else if (!strcmp(k, "challenge"))
+			rc = parse_challenge(c, v, src);
+		else if (!strcmp(k, "eab")) {
+			if ((rc = check_mapping(c, k, v, eab_keys)) == 0)
+				FOR_PAIRS(c, v, ek, ev, q)
+					if ((rc = get_string(c, ek, ev, !strcmp(ek, "kid") ?
+					    &src->eab_kid : &src->eab_hmac_key)) == -1)
+						break;
+		} else {
+			char **dst = !strcmp(k, "directory") ? &src->directory :
+			    !strcmp(k, "ca_file") ? &src->ca_file :
+			    !strcmp(k, "preferred_chain") ? &src->preferred_chain :
+			    !strcmp(k, "url") ? &src->url :
+			    !strcmp(k, "bearer_token_file") ? &src->bearer_token_file :
+			    !strcmp(k, "client_cert") ? &src->client_cert : &src->client_key;
+			rc = get_string(c, k, v, dst);
+		}
+		if (rc == -1)
+			return -1;
+	}
+	if (src->type == CC_SOURCE_ACME && src->directory == NULL)
+		return fail(c, n, "acme source '%s' needs 'directory'", name);
+	if (src->type == CC_SOURCE_HTTP && src->url == NULL)
+		return fail(c, n, "http source '%s' needs 'url'", name);
+	if ((src->client_cert == NULL) != (src->client_key == NULL))
+		return fail(c, n, "'client_cert' and 'client_key' go together");
+	return 0;
+}
+
+static int parse_sources(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
+{
+	const char *k;
+	yaml_node_t *v;
+	size_t count;
+
+	if (check_mapping(c, "sources", n, NULL) == -1)
+		return -1;
+	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if ((cfg->sources = calloc(count + 1, sizeof(*cfg->sources))) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	FOR_PAIRS(c, n, k, v, p)
+		if (parse_source(c, k, v, &cfg->sources[cfg->nsources++]) == -1)
+			return -1;
+	return 0;
+}
+
+static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
+    yaml_node_t *n, struct cc_cert_conf *cert)
+{
+	static const char *const keys[] = { "domains", "deploy_hook", POLICY_KEYS, NULL };
+	char mapped[CC_NAME_MAX + 1];
+	const char *k;
+	yaml_node_t *v;
+
+	if (cc_name_from_domain(name, mapped, sizeof(mapped)) == -1)
+		return fail(c, keynode, "certificate name '%s' is not a valid name "
+		    "([A-Za-z0-9][A-Za-z0-9._-]*, or *.domain)", name);
+	if ((cert->name = strdup(mapped)) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	/* "www.example.com:" alone is an entry with every default. */
+	if (n->type == YAML_SCALAR_NODE && *scalar(n) == '\0')
+		goto domains;
+	if (check_mapping(c, name, n, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p) {
+		int rc;
+
+		if (!strcmp(k, "domains"))
+			rc = get_list(c, k, v, &cert->domains, &cert->ndomains);
+		else if (!strcmp(k, "deploy_hook"))
+			rc = get_string(c, k, v, &cert->deploy_hook);
+		else
+			rc = parse_policy_key(c, k, v, &cert->policy);
+		if (rc == -1)
+			return -1;
+	}
+domains:
+	if (cert->ndomains == 0) {
+		free(cert->domains);
+		if ((cert->domains = calloc(2, sizeof(char *))) == NULL ||
+		    (cert->domains[0] = strdup(name)) == NULL)
+			return cc_err_set(c->err, "out of memory");
+		cert->ndomains = 1;
+	}
+	return 0;
+}
+
+static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
+{
+	const char *k;
+	yaml_node_t *v;
+	size_t count;
+
+	if (check_mapping(c, "certificates", n, NULL) == -1)
+		return -1;
+	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if ((cfg->certs = calloc(count + 1, sizeof(*cfg->certs))) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	FOR_PAIRS(c, n, k, v, p) {
+		if (parse_cert(c, k, node_at(c, p->key), v, &cfg->certs[cfg->ncerts++]) == -1)
+			return -1;
+		for (size_t i = 0; i + 1 < cfg->ncerts; i++)
+			if (!strcmp(cfg->certs[i].name, cfg->certs[cfg->ncerts - 1].name))
+				return fail(c, node_at(c, p->key), "certificate '%s' is given twice",
+				    k);
+	}
+	return 0;
+}
+
+static int check_source_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
+{
+	const char *src = cfg->defaults.source;
+
+	if (src != NULL && cc_config_source(cfg, src) == NULL)
+		return fail(c, root, "defaults: source '%s' is not defined under 'sources'", src);
+	for (size_t i = 0; i < cfg->ncerts; i++)
+		if ((src = cfg->certs[i].policy.source) != NULL &&
+		    cc_config_source(cfg, src) == NULL)
+			return fail(c, root, "certificate '%s': source '%s' is not defined under "
+			    "'sources'", cfg->certs[i].name, src);
+	return 0;
+}
+
+static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
+{
+	static const char *const keys[] = { "certdir", "trust", "defaults", "sources",
+		"certificates", NULL };
+	const char *k;
+	yaml_node_t *v;
+
+	/* An empty file is a valid config with every default. */
+	if (root == NULL || (root->type == YAML_SCALAR_NODE && *scalar(root) == '\0'))
+		return 0;
+	if (check_mapping(c, "the top level", root, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, root, k, v, p) {
+		int rc;
+
+		if (!strcmp(k, "certdir"))
+			rc = get_string(c, k, v, &cfg->certdir);
+		else if (!strcmp(k, "trust"))
+			rc = get_string(c, k, v, &cfg->trust);
+		else if (!strcmp(k, "defaults"))
+			rc = parse_defaults(c, v, &cfg->defaults);
+		else if (!strcmp(k, "sources"))
+			rc = parse_sources(c, v, cfg);
+		else
+			rc = parse_certs(c, v, cfg);
+		if (rc == -1)
+			return -1;
+	}
+	return check_source_refs(c, root, cfg);
+}
+
+int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
+{
+	struct cc_config *cfg = NULL;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctx c = { path, &doc, err };
+	int parser_ready = 0, doc_ready = 0, rc = -1;
+	FILE *fp;
+
+	*out = NULL;
+	if ((fp = fopen(path, "rb")) == NULL)
+		return cc_err_errno(err, errno, "cannot read config '%s'", path);
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL || (cfg->path = strdup(path)) == NULL) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	parser_ready = 1;
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &doc)) {
+		cc_err_set(err, "%s:%lu: %s %s", path, (unsigned long)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "malformed YAML",
+		    parser.context ? parser.context : "");
+		goto out;
+	}
+	doc_ready = 1;
+	if (parse_root(&c, yaml_document_get_root_node(&doc), cfg) == -1)
+		goto out;
+	*out = cfg;
+	cfg = NULL;
+	rc = 0;
+out:
+	if (doc_ready)
+		yaml_document_delete(&doc);
+	if (parser_ready)
+		yaml_parser_delete(&parser);
+	fclose(fp);
+	cc_config_free(cfg);
+	return rc;
+}
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; list != NULL && i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static void free_policy(struct cc_policy *p)
+{
+	free(p->source);
+	free(p->owner);
+	free(p->group);
+}
+
+void cc_config_free(struct cc_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		struct cc_source *s = &cfg->sources[i];
+		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
+			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
+			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file };
+		for (size_t j = 0; j < sizeof(strings) / sizeof(strings[0]); j++)
+			free(strings[j]);
+		free_list(s->contact, s->ncontact);
+	}
+	for (size_t i = 0; i < cfg->ncerts; i++) {
+		free(cfg->certs[i].name);
+		free(cfg->certs[i].deploy_hook);
+		free_list(cfg->certs[i].domains, cfg->certs[i].ndomains);
+		free_policy(&cfg->certs[i].policy);
+	}
+	free(cfg->sources);
+	free(cfg->certs);
+	free_policy(&cfg->defaults);
+	free(cfg->certdir);
+	free(cfg->trust);
+	free(cfg->path);
+	free(cfg);
+}
+
+const struct cc_cert_conf *cc_config_cert(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg != NULL && i < cfg->ncerts; i++)
+		if (strcmp(cfg->certs[i].name, name) == 0)
+			return &cfg->certs[i];
+	return NULL;
+}
+
+const struct cc_source *cc_config_source(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg != NULL && name != NULL && i < cfg->nsources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+/* Copy into DST every field SRC sets. */
+static void overlay(struct cc_policy *dst, const struct cc_policy *src)
+{
+	unsigned s = src->set;
+
+	if (s & CC_P_KEY)
+		dst->key = src->key;
+	if (s & CC_P_RENEW)
+		dst->renew_before = src->renew_before;
+	if (s & CC_P_SOURCE)
+		dst->source = src->source;
+	if (s & CC_P_FILES)
+		dst->combined = src->combined;
+	if (s & CC_P_OWNER)
+		dst->owner = src->owner;
+	if (s & CC_P_GROUP)
+		dst->group = src->group;
+	if (s & CC_P_KEY_MODE)
+		dst->key_mode = src->key_mode;
+	if (s & CC_P_OCSP_MIN)
+		dst->ocsp_min_validity = src->ocsp_min_validity;
+	if (s & CC_P_OCSP_PCT)
+		dst->ocsp_min_validity_percent = src->ocsp_min_validity_percent;
+	if (s & CC_P_WARN)
+		dst->check_warn = src->check_warn;
+	if (s & CC_P_CRIT)
+		dst->check_crit = src->check_crit;
+	dst->set |= s;
+}
+
+void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out)
+{
+	const struct cc_cert_conf *cert = cc_config_cert(cfg, name);
+
+	memset(out, 0, sizeof(*out));
+	out->key.type = CC_KEY_EC;
+	snprintf(out->key.curve, sizeof(out->key.curve), "P-256");
+	out->renew_before.percent = 100.0 / 3;
+	out->key_mode = 0600;
+	out->ocsp_min_validity = 3 * 86400;
+	out->ocsp_min_validity_percent = 42.8;
+	out->check_warn = 21 * 86400;
+	out->check_crit = 7 * 86400;
+	if (cfg != NULL)
+		overlay(out, &cfg->defaults);
+	if (cert != NULL)
+		overlay(out, &cert->policy);
+	out->set = 0;
+}

@@ -1,0 +1,456 @@
+/* What `check` finds wrong with a live set, and how badly (DESIGN.md 4a). */
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "certctl/health.h"
+#include "certctl/ocsp.h"
+#include "certctl/probe.h"
+
+#define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
+#define PENDING_MAX_AGE (7 * 86400)
+
+struct run {
+	struct cc_store *store;
+	const struct cc_health_opts *opts;
+	struct cc_policy policy;
+	struct cc_health *h;
+	struct cc_set set;
+	X509 *leaf;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;
+	STACK_OF(X509) *path;           /* verified, leaf first, anchor last */
+	int oom;
+};
+
+const char *cc_severity_name(enum cc_severity s)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+	return (unsigned)s < 4 ? names[s] : "UNKNOWN";
+}
+
+CC_PRINTF(3, 4)
+static void add(struct run *r, enum cc_severity sev, const char *fmt, ...)
+{
+	struct cc_finding *grown;
+	char text[CC_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	grown = realloc(r->h->findings, (r->h->nfindings + 1) * sizeof(*grown));
+	if (grown == NULL || (grown[r->h->nfindings].text = strdup(text)) == NULL) {
+		if (grown != NULL)
+			r->h->findings = grown;
+		r->oom = 1;
+		return;
+	}
+	r->h->findings = grown;
+	grown[r->h->nfindings++].severity = sev;
+	if (sev > r->h->status)
+		r->h->status = sev;
+}
+
+static const char *why(int errnum)
+{
+	switch (errnum) {
+	case ENOENT:
+		return "is missing";
+	case ELOOP:
+		return "is a symlink where a file belongs";
+	case EISDIR:
+		return "is a directory";
+	case EINVAL:
+		return "is not a regular file";
+	case EFBIG:
+		return "is too large";
+	default:
+		return strerror(errnum);
+	}
+}
+
+/* Every file the set must have, present and readable. */
+static int files_present(struct run *r)
+{
+	enum cc_set_file required[] = { CC_F_PRIVKEY, CC_F_CERT, CC_F_CHAIN, CC_F_FULLCHAIN,
+		CC_F_COMBINED };
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		struct cc_file *f = &r->set.files[required[i]];
+
+		if (required[i] == CC_F_COMBINED && !r->policy.combined)
+			continue;
+		if (!f->present) {
+			add(r, CC_CRITICAL, "%s %s", cc_set_file_name(required[i]), why(f->errnum));
+			ok = 0;
+		}
+	}
+	/* Optional files may be absent but never symlinks or unreadable. */
+	for (int i = CC_F_COMBINED; i < CC_F_COUNT; i++) {
+		struct cc_file *f = &r->set.files[i];
+
+		if (!f->present && f->errnum != ENOENT && !(i == CC_F_COMBINED && r->policy.combined))
+			add(r, CC_CRITICAL, "%s %s", cc_set_file_name(i), why(f->errnum));
+	}
+	return ok;
+}
+
+static int parse_set(struct run *r)
+{
+	struct cc_err err;
+	STACK_OF(X509) *certs = NULL;
+
+	if (cc_certs_parse(r->set.files[CC_F_CERT].data, r->set.files[CC_F_CERT].len, &certs,
+	    &err) == -1) {
+		add(r, CC_CRITICAL, "cert.pem does not parse: %s", err.msg);
+		return 0;
+	}
+	r->leaf = sk_X509_shift(certs);
+	if (sk_X509_num(certs) > 0)
+		add(r, CC_WARNING, "cert.pem holds %d certificates after the leaf",
+		    sk_X509_num(certs));
+	sk_X509_pop_free(certs, X509_free);
+	if (cc_cert_facts(r->leaf, &r->h->facts, &err) == -1) {
+		r->oom = 1;
+		return 0;
+	}
+	r->h->has_cert = 1;
+	if (cc_key_parse(r->set.files[CC_F_PRIVKEY].data, r->set.files[CC_F_PRIVKEY].len, NULL,
+	    &r->key, &err) == -1)
+		add(r, CC_CRITICAL, "privkey.pem does not parse: %s", err.msg);
+	else if (!cc_key_matches(r->leaf, r->key))
+		add(r, CC_CRITICAL, "key does not match cert (privkey.pem and cert.pem hold "
+		    "different public keys)");
+	/* An empty chain.pem is fine: the leaf may be issued by a root. */
+	if (r->set.files[CC_F_CHAIN].len == 0 || strspn((char *)r->set.files[CC_F_CHAIN].data,
+	    " \t\r\n") == r->set.files[CC_F_CHAIN].len)
+		r->chain = sk_X509_new_null();
+	else if (cc_certs_parse(r->set.files[CC_F_CHAIN].data, r->set.files[CC_F_CHAIN].len,
+	    &r->chain, &err) == -1) {
+		add(r, CC_CRITICAL, "chain.pem does not parse: %s", err.msg);
+		return 0;
+	}
+	return r->chain != NULL;
+}
+
+static void check_validity(struct run *r)
+{
+	const struct cc_cert_facts *f = &r->h->facts;
+	long left = (long)(f->not_after - r->opts->now);
+	long warn = r->opts->warn >= 0 ? r->opts->warn : r->policy.check_warn;
+	long crit = r->opts->crit >= 0 ? r->opts->crit : r->policy.check_crit;
+	char date[32];
+
+	cc_format_date(f->not_after, date, sizeof(date));
+	if (f->not_before > r->opts->now + CLOCK_SKEW) {
+		cc_format_date(f->not_before, date, sizeof(date));
+		add(r, CC_CRITICAL, "not yet valid (valid from %s)", date);
+	} else if (left <= 0) {
+		add(r, CC_CRITICAL, "expired on %s (%ld days ago)", date, -left / 86400);
+	} else if (left < crit) {
+		add(r, CC_CRITICAL, "expires %s (in %ld days)", date, left / 86400);
+	} else if (left < warn) {
+		add(r, CC_WARNING, "expires %s (in %ld days)", date, left / 86400);
+	}
+}
+
+static void check_chain(struct run *r)
+{
+	struct cc_chain_order order;
+	struct cc_cert_facts f;
+	struct cc_err err;
+	char date[32];
+
+	if (cc_chain_order(r->leaf, r->chain, &order, &err) == -1) {
+		r->oom = 1;
+		return;
+	}
+	if (order.out_of_order)
+		add(r, CC_WARNING, "chain.pem is out of order (want the leaf's issuer first)");
+	if (order.had_root)
+		add(r, CC_WARNING, "chain.pem carries the root certificate");
+	if (order.strays)
+		add(r, CC_WARNING, "chain.pem carries %d certificate(s) not on the leaf's path",
+		    order.strays);
+	cc_chain_order_free(&order);
+
+	if (cc_chain_verify(r->opts->trust, r->leaf, r->chain, &r->path, &err) == -1) {
+		add(r, CC_CRITICAL, "%s", err.msg);
+		return;
+	}
+	/* The leaf's own dates are checked in check_validity; here the rest. */
+	for (int i = 1; i < sk_X509_num(r->path); i++) {
+		if (cc_cert_facts(sk_X509_value(r->path, i), &f, NULL) == -1) {
+			r->oom = 1;
+			return;
+		}
+		if (f.not_after <= r->opts->now) {
+			cc_format_date(f.not_after, date, sizeof(date));
+			add(r, CC_CRITICAL, "%s '%s' in the chain expired on %s",
+			    i == sk_X509_num(r->path) - 1 ? "root" : "intermediate", f.subject, date);
+		}
+		if (f.weak_signature && !f.self_signed)
+			add(r, CC_CRITICAL, "'%s' in the chain has a weak signature (%s)",
+			    f.subject, f.signature);
+		cc_cert_facts_free(&f);
+	}
+}
+
+/* fullchain.pem (and combined.pem) must be exactly leaf + chain.pem. */
+static void check_bundle_file(struct run *r, enum cc_set_file which)
+{
+	struct cc_file *file = &r->set.files[which];
+	STACK_OF(X509) *certs = NULL;
+	struct cc_err err;
+	int same;
+
+	if (!file->present)
+		return;
+	if (cc_certs_parse(file->data, file->len, &certs, &err) == -1) {
+		add(r, CC_CRITICAL, "%s does not parse: %s", cc_set_file_name(which), err.msg);
+		return;
+	}
+	same = sk_X509_num(certs) == 1 + sk_X509_num(r->chain) &&
+	    X509_cmp(sk_X509_value(certs, 0), r->leaf) == 0;
+	for (int i = 0; same && i < sk_X509_num(r->chain); i++)
+		same = X509_cmp(sk_X509_value(certs, i + 1), sk_X509_value(r->chain, i)) == 0;
+	if (!same)
+		add(r, CC_CRITICAL, "%s is not cert.pem followed by chain.pem",
+		    cc_set_file_name(which));
+	sk_X509_pop_free(certs, X509_free);
+}
+
+static void check_strength(struct run *r)
+{
+	const struct cc_cert_facts *f = &r->h->facts;
+
+	if (strncmp(f->key, "RSA", 3) == 0 && f->key_bits < 2048)
+		add(r, CC_CRITICAL, "RSA key of %d bits (at least 2048 needed)", f->key_bits);
+	if (f->weak_signature)
+		add(r, CC_CRITICAL, "certificate has a weak signature (%s)", f->signature);
+}
+
+static void check_domains(struct run *r)
+{
+	const struct cc_cert_conf *conf = cc_config_cert(r->opts->cfg, r->h->name);
+
+	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)
+		if (!cc_cert_covers(r->leaf, conf->domains[i]))
+			add(r, CC_CRITICAL, "configured domain '%s' is not covered by the "
+			    "certificate", conf->domains[i]);
+}
+
+/* getgrnam/getgrgid are not thread-safe; check runs names in parallel. */
+static gid_t group_id(const char *name)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (name == NULL || getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return (gid_t)-1;
+	return gr.gr_gid;
+}
+
+static void group_name(gid_t gid, char *out, size_t len)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, len, "%s", gr.gr_name);
+	else
+		snprintf(out, len, "%u", (unsigned)gid);
+}
+
+static void check_key_mode(struct run *r, enum cc_set_file which)
+{
+	const struct cc_file *f = &r->set.files[which];
+	char group[64];
+
+	if (!f->present)
+		return;
+	if (f->mode & 0004) {
+		add(r, CC_CRITICAL, "%s is readable by others (mode %04o)",
+		    cc_set_file_name(which), (unsigned)f->mode);
+		return;
+	}
+	if ((f->mode & 0040) && f->gid != group_id(r->policy.group)) {
+		group_name(f->gid, group, sizeof(group));
+		add(r, CC_WARNING, "%s is readable by group '%s', which the config does not name",
+		    cc_set_file_name(which), group);
+	}
+}
+
+static void check_pending(struct run *r)
+{
+	struct cc_set pending;
+	struct cc_err err;
+	long age;
+
+	if (cc_store_load_pending(r->store, r->h->name, &pending, &err) == 1 &&
+	    pending.files[CC_F_PRIVKEY].present) {
+		age = (long)(r->opts->now - pending.files[CC_F_PRIVKEY].mtime);
+		if (age > PENDING_MAX_AGE)
+			add(r, CC_WARNING, "pending key is %ld days old and still has no "
+			    "certificate", age / 86400);
+	}
+	cc_set_free(&pending);
+}
+
+static void check_state(struct run *r)
+{
+	static const char *const ops[] = { "download", "staple" };
+	json_t *state = NULL, *op, *msg;
+	struct cc_err err;
+
+	if (cc_store_state_read(r->store, r->h->name, &state, &err) == -1) {
+		add(r, CC_WARNING, "%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		op = json_object_get(state, ops[i]);
+		msg = json_object_get(op, "last_error");
+		if (json_is_string(msg) && *json_string_value(msg))
+			add(r, CC_WARNING, "last %s failed: %s", ops[i], json_string_value(msg));
+	}
+	if (json_is_true(json_object_get(json_object_get(state, "staple"), "revoked")))
+		add(r, CC_CRITICAL, "revoked (the OCSP responder said so at the last staple "
+		    "attempt)");
+	json_decref(state);
+}
+
+static void check_staple(struct run *r)
+{
+	const struct cc_file *f = &r->set.files[CC_F_OCSP];
+	struct cc_staple_info info;
+	struct cc_err err;
+	X509 *issuer;
+	long window, left;
+
+	if (!f->present) {
+		if (r->h->facts.must_staple)
+			add(r, CC_CRITICAL, "must-staple certificate without a staple (ocsp.der)");
+		return;
+	}
+	r->h->staple_present = 1;
+	issuer = r->path != NULL && sk_X509_num(r->path) > 1 ? sk_X509_value(r->path, 1) : NULL;
+	if (issuer == NULL)
+		return; /* without a verified chain the staple cannot be checked */
+	if (cc_ocsp_response_verify(f->data, f->len, r->leaf, issuer, r->opts->trust,
+	    r->opts->now, &info, &err) == -1) {
+		add(r, r->h->facts.must_staple ? CC_CRITICAL : CC_WARNING, "staple: %s", err.msg);
+		return;
+	}
+	r->h->staple_next_update = info.next_update;
+	if (info.status != CC_OCSP_GOOD) {
+		add(r, CC_CRITICAL, "staple says the certificate is %s",
+		    cc_ocsp_status_name(info.status));
+		return;
+	}
+	window = (long)(info.next_update - info.this_update);
+	left = (long)(info.next_update - r->opts->now);
+	if (left < r->policy.ocsp_min_validity ||
+	    left < window * r->policy.ocsp_min_validity_percent / 100)
+		add(r, CC_WARNING, "staple expires in %ld hours (inside its refresh window)",
+		    left / 3600);
+}
+
+static void check_served(struct run *r)
+{
+	const struct cc_cert_conf *conf = cc_config_cert(r->opts->cfg, r->h->name);
+	const char *sni = conf ? conf->domains[0] : r->h->name;
+	struct cc_cert_facts served_facts;
+	struct cc_err err;
+	X509 *served = NULL;
+	int stapled = 0;
+
+	if (cc_probe_tls(r->opts->connect, sni, r->opts->connect_timeout, &served, &stapled,
+	    &err) == -1) {
+		add(r, CC_CRITICAL, "%s", err.msg);
+		return;
+	}
+	if (X509_cmp(served, r->leaf) != 0) {
+		if (cc_cert_facts(served, &served_facts, NULL) == 0) {
+			add(r, CC_CRITICAL, "%s serves serial %s, not the installed %s (installed "
+			    "but not reloaded?)", r->opts->connect, served_facts.serial,
+			    r->h->facts.serial);
+			cc_cert_facts_free(&served_facts);
+		}
+	} else if (r->h->facts.must_staple && !stapled) {
+		add(r, CC_CRITICAL, "%s does not staple an OCSP response for a must-staple "
+		    "certificate", r->opts->connect);
+	}
+	X509_free(served);
+}
+
+static void inspect_live(struct run *r)
+{
+	int ok = files_present(r);
+
+	if (!r->set.files[CC_F_CERT].present || !r->set.files[CC_F_PRIVKEY].present ||
+	    !r->set.files[CC_F_CHAIN].present)
+		ok = 0;
+	if (!parse_set(r) || r->leaf == NULL)
+		return;
+	check_validity(r);
+	check_strength(r);
+	check_domains(r);
+	check_key_mode(r, CC_F_PRIVKEY);
+	check_key_mode(r, CC_F_COMBINED);
+	if (!ok)
+		return;
+	check_chain(r);
+	check_bundle_file(r, CC_F_FULLCHAIN);
+	check_bundle_file(r, CC_F_COMBINED);
+	check_staple(r);
+	if (r->opts->connect != NULL)
+		check_served(r);
+}
+
+int cc_health_check(struct cc_store *store, const char *name,
+    const struct cc_health_opts *opts, struct cc_health *out)
+{
+	struct run r = { .store = store, .opts = opts, .h = out };
+	struct cc_err err;
+	int loaded;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	cc_config_policy(opts->cfg, name, &r.policy);
+	loaded = cc_store_load_live(store, name, &r.set, &err);
+	if (loaded == -1) {
+		add(&r, CC_CRITICAL, "%s", err.msg);
+	} else if (loaded == 0) {
+		add(&r, CC_CRITICAL, "no certificate installed");
+	} else {
+		out->generation = r.set.generation;
+		inspect_live(&r);
+	}
+	check_pending(&r);
+	check_state(&r);
+	cc_set_free(&r.set);
+	X509_free(r.leaf);
+	EVP_PKEY_free(r.key);
+	sk_X509_pop_free(r.chain, X509_free);
+	sk_X509_pop_free(r.path, X509_free);
+	ERR_clear_error();
+	return r.oom ? -1 : 0;
+}
+
+void cc_health_free(struct cc_health *h)
+{
+	for (size_t i = 0; i < h->nfindings; i++)
+		free(h->findings[i].text);
+	free(h->findings);
+	cc_cert_facts_free(&h->facts);
+	h->findings = NULL;
+	h->nfindings = 0;
+}

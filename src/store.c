@@ -1,0 +1,330 @@
+/*
+ * The certdir: opening, permission rules, locking, listing names, and the
+ * clean-up of whatever a killed run left behind.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+static const char *const set_file_names[CC_F_COUNT] = {
+	[CC_F_PRIVKEY] = "privkey.pem",
+	[CC_F_CERT] = "cert.pem",
+	[CC_F_CHAIN] = "chain.pem",
+	[CC_F_FULLCHAIN] = "fullchain.pem",
+	[CC_F_COMBINED] = "combined.pem",
+	[CC_F_CSR] = "csr.pem",
+	[CC_F_OCSP] = "ocsp.der",
+};
+
+const char *cc_set_file_name(enum cc_set_file f)
+{
+	return (unsigned)f < CC_F_COUNT ? set_file_names[f] : "?";
+}
+
+int cc_name_valid(const char *name)
+{
+	size_t i, len;
+
+	if (name == NULL || !isalnum((unsigned char)name[0]))
+		return 0;
+	len = strlen(name);
+	if (len > CC_NAME_MAX)
+		return 0;
+	for (i = 1; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+int cc_name_from_domain(const char *domain, char *out, size_t outlen)
+{
+	if (strlen(domain) >= outlen)
+		return -1;
+	strcpy(out, domain);
+	if (out[0] == '*')
+		out[0] = '_';
+	return cc_name_valid(out) ? 0 : -1;
+}
+
+const char *cc_store_path(const struct cc_store *store)
+{
+	return store->path;
+}
+
+/* The certdir and its subdirectories must not be writable by anyone but
+ * their owner, and the owner must be root or whoever runs certctl. */
+static int check_dir_safe(int fd, const char *label, struct cc_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return cc_err_errno(err, errno, "cannot stat '%s'", label);
+	if (!S_ISDIR(st.st_mode))
+		return cc_err_set(err, "'%s' is not a directory", label);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return cc_err_set(err, "'%s' is group or world writable (mode %04o); "
+		    "refusing to use it", label, (unsigned)(st.st_mode & 07777));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return cc_err_set(err, "'%s' is owned by uid %u, not by root or the "
+		    "current user; refusing to use it", label, (unsigned)st.st_uid);
+	return 0;
+}
+
+static int open_subdir(struct cc_store *store, const char *sub, mode_t mode, int *fdp,
+    struct cc_err *err)
+{
+	char label[4096];
+	int fd;
+
+	snprintf(label, sizeof(label), "%s/%s", store->path, sub);
+	if (store->mode == CC_STORE_WRITE && mkdirat(store->dirfd, sub, mode) == -1 &&
+	    errno != EEXIST)
+		return cc_err_errno(err, errno, "cannot create '%s'", label);
+	fd = openat(store->dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT && store->mode == CC_STORE_READ) {
+			*fdp = -1;
+			return 0;
+		}
+		if (errno == ELOOP || errno == ENOTDIR)
+			return cc_err_set(err, "'%s' is a symlink or not a directory; "
+			    "refusing to use it", label);
+		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	}
+	*fdp = fd;
+	return check_dir_safe(fd, label, err);
+}
+
+static int take_lock(struct cc_store *store, double timeout, struct cc_err *err)
+{
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
+	double waited = 0;
+
+	store->lockfd = openat(store->dirfd, ".lock",
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (store->lockfd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s/.lock'", store->path);
+	while (flock(store->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return cc_err_errno(err, errno, "cannot lock '%s/.lock'", store->path);
+		if (waited >= timeout)
+			return cc_err_set(err, "certdir '%s' is locked by another certctl run "
+			    "(waited %.0f s; see --lock-timeout)", store->path, timeout);
+		nanosleep(&pause, NULL);
+		waited += 0.05;
+	}
+	return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* Remove what a run killed half-way leaves: temp generations, temp links,
+ * temp state files, temp pending dirs, generations never made live. */
+static void clean_leftovers(struct cc_store *store)
+{
+	char name[CC_NAME_MAX + 1];
+	struct dirent *de;
+	unsigned gen, live;
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(store->dirfd)) != -1 && (d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".link.tmp"))
+				unlinkat(store->dirfd, de->d_name, 0);
+		closedir(d);
+	}
+	if ((fd = dup(store->statefd)) != -1 && (d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (has_suffix(de->d_name, ".tmp"))
+				unlinkat(store->statefd, de->d_name, 0);
+		closedir(d);
+	}
+	if ((fd = dup(store->pendingfd)) != -1 && (d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".tmp"))
+				cc_remove_flat_dir_at(store->pendingfd, de->d_name);
+		closedir(d);
+	}
+	if ((fd = dup(store->livefd)) != -1 && (d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (has_suffix(de->d_name, ".tmp")) {
+				cc_remove_flat_dir_at(store->livefd, de->d_name);
+				continue;
+			}
+			if (!cc_parse_generation(de->d_name, name, sizeof(name), &gen))
+				continue;
+			if (cc_live_generation(store, name, &live, NULL) != 1 || gen > live)
+				cc_remove_flat_dir_at(store->livefd, de->d_name);
+		}
+		closedir(d);
+	}
+	fsync(store->livefd);
+	fsync(store->dirfd);
+}
+
+int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout,
+    struct cc_store **out, struct cc_err *err)
+{
+	struct cc_store *store;
+	int rc = -1;
+
+	*out = NULL;
+	if ((store = calloc(1, sizeof(*store))) == NULL ||
+	    (store->path = strdup(path)) == NULL) {
+		free(store);
+		return cc_err_set(err, "out of memory");
+	}
+	store->mode = mode;
+	store->dirfd = store->livefd = store->pendingfd = store->statefd = store->lockfd = -1;
+
+	if (mode == CC_STORE_WRITE && mkdir(path, 0755) == -1 && errno != EEXIST) {
+		cc_err_errno(err, errno, "cannot create certdir '%s'", path);
+		goto out;
+	}
+	/* The certdir path itself may be a symlink the operator made; what
+	 * matters is the directory it names, which is checked below. */
+	store->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (store->dirfd == -1) {
+		cc_err_errno(err, errno, "cannot open certdir '%s'", path);
+		goto out;
+	}
+	if (check_dir_safe(store->dirfd, path, err) == -1 ||
+	    (mode == CC_STORE_WRITE && take_lock(store, lock_timeout, err) == -1) ||
+	    open_subdir(store, ".live", 0755, &store->livefd, err) == -1 ||
+	    open_subdir(store, ".pending", 0700, &store->pendingfd, err) == -1 ||
+	    open_subdir(store, ".state", 0755, &store->statefd, err) == -1)
+		goto out;
+	if (mode == CC_STORE_WRITE)
+		clean_leftovers(store);
+	*out = store;
+	store = NULL;
+	rc = 0;
+out:
+	cc_store_close(store);
+	return rc;
+}
+
+void cc_store_close(struct cc_store *store)
+{
+	if (store == NULL)
+		return;
+	if (store->livefd != -1)
+		close(store->livefd);
+	if (store->pendingfd != -1)
+		close(store->pendingfd);
+	if (store->statefd != -1)
+		close(store->statefd);
+	if (store->lockfd != -1)
+		close(store->lockfd); /* releases the flock */
+	if (store->dirfd != -1)
+		close(store->dirfd);
+	free(store->path);
+	free(store);
+}
+
+static int names_add(char ***names, size_t *count, size_t *cap, const char *name)
+{
+	char **grown;
+
+	if (*count == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		if ((grown = realloc(*names, *cap * sizeof(**names))) == NULL)
+			return -1;
+		*names = grown;
+	}
+	if (((*names)[*count] = strdup(name)) == NULL)
+		return -1;
+	(*count)++;
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct cc_err *err)
+{
+	char target[64];
+	struct dirent *de;
+	size_t cap = 0, i, j;
+	ssize_t n;
+	DIR *d = NULL;
+	int fd, rc = -1;
+
+	*names = NULL;
+	*count = 0;
+	if ((fd = dup(store->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		cc_err_errno(err, errno, "cannot list certdir '%s'", store->path);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!cc_name_valid(de->d_name))
+			continue;
+		/* Live links point into .live/; compatibility links do not. */
+		n = readlinkat(store->dirfd, de->d_name, target, sizeof(target) - 1);
+		if (n < 6 || strncmp(target, ".live/", 6) != 0)
+			continue;
+		if (names_add(names, count, &cap, de->d_name) == -1)
+			goto nomem;
+	}
+	closedir(d);
+	d = NULL;
+	if (store->pendingfd != -1) {
+		if ((fd = dup(store->pendingfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+			cc_err_errno(err, errno, "cannot list '%s/.pending'", store->path);
+			goto out;
+		}
+		while ((de = readdir(d)) != NULL)
+			if (cc_name_valid(de->d_name) &&
+			    names_add(names, count, &cap, de->d_name) == -1)
+				goto nomem;
+	}
+	qsort(*names, *count, sizeof(**names), cmp_names);
+	for (i = j = 0; i < *count; i++) {
+		if (j > 0 && strcmp((*names)[j - 1], (*names)[i]) == 0)
+			free((*names)[i]);
+		else
+			(*names)[j++] = (*names)[i];
+	}
+	*count = j;
+	rc = 0;
+	goto out;
+nomem:
+	cc_err_set(err, "out of memory");
+out:
+	if (d != NULL)
+		closedir(d);
+	if (rc == -1) {
+		cc_names_free(*names, *count);
+		*names = NULL;
+		*count = 0;
+	}
+	return rc;
+}
+
+void cc_names_free(char **names, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,38 @@
+/* Shared between the store_*.c files; not part of the public API. */
+#ifndef CERTCTL_STORE_INTERNAL_H
+#define CERTCTL_STORE_INTERNAL_H
+
+#include "certctl/store.h"
+
+struct cc_store {
+	char *path;
+	enum cc_store_mode mode;
+	int dirfd;      /* the certdir */
+	int livefd;     /* .live, -1 when absent (read mode) */
+	int pendingfd;  /* .pending, -1 when absent (read mode) */
+	int statefd;    /* .state, -1 when absent (read mode) */
+	int lockfd;     /* .lock, held in write mode */
+};
+
+/* Read a regular file below dirfd without following a symlink. Never
+ * fails: the outcome is in f->present / f->errnum. */
+void cc_read_at(int dirfd, const char *name, struct cc_file *f);
+
+/* Create NAME below dirfd exclusively with its final mode, write, fsync. */
+int cc_write_at(int dirfd, const char *dirlabel, const char *name, const void *data,
+    size_t len, mode_t mode, uid_t uid, gid_t gid, struct cc_err *err);
+
+/* Remove a flat directory (files only) below dirfd; best effort. */
+void cc_remove_flat_dir_at(int dirfd, const char *name);
+
+/* Parse "NAME.gNNNN" into name and generation; 0 when it is not one. */
+int cc_parse_generation(const char *entry, char *name, size_t namelen, unsigned *gen);
+
+/* The generation the live link of NAME points to: 1 found, 0 no link, -1 error. */
+int cc_live_generation(struct cc_store *store, const char *name, unsigned *gen,
+    struct cc_err *err);
+
+/* Remove generations of NAME other than the newest `keep` at or below live. */
+void cc_prune_generations(struct cc_store *store, const char *name, unsigned keep);
+
+#endif

@@ -1,0 +1,560 @@
+/*
+ * Sets in the certdir: loading the live or pending set, installing a new
+ * generation atomically, pending keys, and pruning old generations.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+/* Compatibility links (SSLMate-style flat paths) into NAME/. */
+static const struct {
+	const char *suffix;
+	enum cc_set_file file;
+} compat_links[] = {
+	{ ".key", CC_F_PRIVKEY },
+	{ ".crt", CC_F_CERT },
+	{ ".chain.crt", CC_F_CHAIN },
+	{ ".chained.crt", CC_F_FULLCHAIN },
+	{ ".ocsp", CC_F_OCSP },
+};
+
+void cc_read_at(int dirfd, const char *name, struct cc_file *f)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		f->errnum = errno;
+		return;
+	}
+	if (fstat(fd, &st) == -1) {
+		f->errnum = errno;
+		goto out;
+	}
+	f->mode = st.st_mode & 07777;
+	f->uid = st.st_uid;
+	f->gid = st.st_gid;
+	f->mtime = st.st_mtime;
+	if (!S_ISREG(st.st_mode)) {
+		f->errnum = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto out;
+	}
+	if (st.st_size > CC_FILE_MAX) {
+		f->errnum = EFBIG;
+		goto out;
+	}
+	if ((f->data = malloc((size_t)st.st_size + 1)) == NULL) {
+		f->errnum = ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, f->data + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)st.st_size) {
+		f->errnum = EIO;
+		free(f->data);
+		f->data = NULL;
+		goto out;
+	}
+	f->data[got] = '\0';
+	f->len = got;
+	f->present = 1;
+out:
+	close(fd);
+}
+
+int cc_write_at(int dirfd, const char *dirlabel, const char *name, const void *data,
+    size_t len, mode_t mode, uid_t uid, gid_t gid, struct cc_err *err)
+{
+	const unsigned char *p = data;
+	ssize_t n;
+	int fd, rc = -1;
+
+	/* Created with (at most) its final mode before any byte is written;
+	 * fchmod then sets it exactly, whatever the umask. */
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot create '%s/%s'", dirlabel, name);
+	if (fchmod(fd, mode) == -1 ||
+	    ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) == -1)) {
+		cc_err_errno(err, errno, "cannot set mode or owner of '%s/%s'", dirlabel, name);
+		goto out;
+	}
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cc_err_errno(err, n == 0 ? EIO : errno, "cannot write '%s/%s'",
+			    dirlabel, name);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1) {
+		cc_err_errno(err, errno, "cannot sync '%s/%s'", dirlabel, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (close(fd) == -1 && rc == 0)
+		rc = cc_err_errno(err, errno, "cannot close '%s/%s'", dirlabel, name);
+	return rc;
+}
+
+void cc_remove_flat_dir_at(int parentfd, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd != -1) {
+		if ((d = fdopendir(fd)) == NULL) {
+			close(fd);
+			return;
+		}
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	unlinkat(parentfd, name, AT_REMOVEDIR);
+}
+
+int cc_parse_generation(const char *entry, char *name, size_t namelen, unsigned *gen)
+{
+	const char *g = strrchr(entry, '.');
+	char *end;
+	unsigned long v;
+
+	if (g == NULL || g[1] != 'g' || g[2] < '0' || g[2] > '9' || strlen(g + 2) < 4)
+		return 0;
+	v = strtoul(g + 2, &end, 10);
+	if (*end != '\0' || v == 0 || v > 999999999 || (size_t)(g - entry) >= namelen)
+		return 0;
+	memcpy(name, entry, (size_t)(g - entry));
+	name[g - entry] = '\0';
+	if (!cc_name_valid(name))
+		return 0;
+	*gen = (unsigned)v;
+	return 1;
+}
+
+int cc_live_generation(struct cc_store *store, const char *name, unsigned *gen,
+    struct cc_err *err)
+{
+	char target[CC_NAME_MAX + 32], linked[CC_NAME_MAX + 1];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(store->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return cc_err_errno(err, errno, "cannot stat '%s/%s'", store->path, name);
+	}
+	if (!S_ISLNK(st.st_mode))
+		return cc_err_set(err, "'%s/%s' is not a symlink to a generation; "
+		    "refusing to touch it", store->path, name);
+	n = readlinkat(store->dirfd, name, target, sizeof(target) - 1);
+	if (n == -1)
+		return cc_err_errno(err, errno, "cannot read link '%s/%s'", store->path, name);
+	target[n] = '\0';
+	if (strncmp(target, ".live/", 6) != 0 || strchr(target + 6, '/') != NULL ||
+	    !cc_parse_generation(target + 6, linked, sizeof(linked), gen) ||
+	    strcmp(linked, name) != 0)
+		return cc_err_set(err, "'%s/%s' points to '%s', not to one of its "
+		    "generations; refusing to use it", store->path, name, target);
+	return 1;
+}
+
+static void set_init(struct cc_set *set, const char *name)
+{
+	memset(set, 0, sizeof(*set));
+	snprintf(set->name, sizeof(set->name), "%s", name);
+	for (int i = 0; i < CC_F_COUNT; i++)
+		set->files[i].errnum = ENOENT;
+}
+
+void cc_set_free(struct cc_set *set)
+{
+	if (set == NULL)
+		return;
+	for (int i = 0; i < CC_F_COUNT; i++) {
+		free(set->files[i].data);
+		set->files[i].data = NULL;
+		set->files[i].present = 0;
+	}
+}
+
+static int load_files(int dirfd, struct cc_set *set)
+{
+	for (int i = 0; i < CC_F_COUNT; i++)
+		cc_read_at(dirfd, cc_set_file_name(i), &set->files[i]);
+	return 1;
+}
+
+int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *set,
+    struct cc_err *err)
+{
+	char gendir[CC_NAME_MAX + 32];
+	int fd, rc;
+
+	set_init(set, name);
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	if ((rc = cc_live_generation(store, name, &set->generation, err)) != 1)
+		return rc;
+	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, set->generation);
+	fd = store->livefd == -1 ? -1 :
+	    openat(store->livefd, gendir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return cc_err_errno(err, store->livefd == -1 ? ENOENT : errno,
+		    "cannot open live generation '%s/.live/%s'", store->path, gendir);
+	rc = load_files(fd, set);
+	close(fd);
+	return rc;
+}
+
+int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_set *set,
+    struct cc_err *err)
+{
+	int fd, rc;
+
+	set_init(set, name);
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	if (store->pendingfd == -1)
+		return 0;
+	fd = openat(store->pendingfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return cc_err_errno(err, errno, "cannot open '%s/.pending/%s'", store->path, name);
+	}
+	cc_read_at(fd, cc_set_file_name(CC_F_PRIVKEY), &set->files[CC_F_PRIVKEY]);
+	cc_read_at(fd, cc_set_file_name(CC_F_CSR), &set->files[CC_F_CSR]);
+	rc = 1;
+	close(fd);
+	return rc;
+}
+
+static unsigned next_generation(struct cc_store *store, const char *name)
+{
+	char entry_name[CC_NAME_MAX + 1], base[300];
+	unsigned gen, max = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (cc_live_generation(store, name, &gen, NULL) == 1)
+		max = gen;
+	if ((fd = dup(store->livefd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return max + 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		snprintf(base, sizeof(base), "%s", de->d_name);
+		if (strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".tmp") == 0)
+			base[strlen(base) - 4] = '\0';
+		if (cc_parse_generation(base, entry_name, sizeof(entry_name), &gen) &&
+		    strcmp(entry_name, name) == 0 && gen > max)
+			max = gen;
+	}
+	closedir(d);
+	return max + 1;
+}
+
+static int cmp_unsigned_desc(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void cc_prune_generations(struct cc_store *store, const char *name, unsigned keep)
+{
+	char entry_name[CC_NAME_MAX + 1], gendir[CC_NAME_MAX + 32];
+	unsigned gen, live, gens[256];
+	size_t n = 0, kept = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (cc_live_generation(store, name, &live, NULL) != 1)
+		return;
+	if ((fd = dup(store->livefd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL && n < sizeof(gens) / sizeof(gens[0]))
+		if (cc_parse_generation(de->d_name, entry_name, sizeof(entry_name), &gen) &&
+		    strcmp(entry_name, name) == 0)
+			gens[n++] = gen;
+	closedir(d);
+	qsort(gens, n, sizeof(gens[0]), cmp_unsigned_desc);
+	for (size_t i = 0; i < n; i++) {
+		if (gens[i] <= live && kept < keep) {
+			kept++;
+			continue;
+		}
+		snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gens[i]);
+		cc_remove_flat_dir_at(store->livefd, gendir);
+	}
+	fsync(store->livefd);
+}
+
+/* Point NAME.key etc. at NAME/privkey.pem etc.; leave alone anything that
+ * is not a symlink (an operator's own file). */
+static int refresh_compat_links(struct cc_store *store, const char *name, struct cc_err *err)
+{
+	char link[CC_NAME_MAX + 32], tmp[CC_NAME_MAX + 48], want[CC_NAME_MAX + 32];
+	char have[CC_NAME_MAX + 32];
+	struct stat st;
+	ssize_t n;
+
+	for (size_t i = 0; i < sizeof(compat_links) / sizeof(compat_links[0]); i++) {
+		snprintf(link, sizeof(link), "%s%s", name, compat_links[i].suffix);
+		snprintf(want, sizeof(want), "%s/%s", name, cc_set_file_name(compat_links[i].file));
+		if (fstatat(store->dirfd, link, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (!S_ISLNK(st.st_mode))
+				continue;
+			n = readlinkat(store->dirfd, link, have, sizeof(have) - 1);
+			if (n >= 0 && (have[n] = '\0', strcmp(have, want) == 0))
+				continue;
+		}
+		snprintf(tmp, sizeof(tmp), ".%s.link.tmp", link);
+		unlinkat(store->dirfd, tmp, 0);
+		if (symlinkat(want, store->dirfd, tmp) == -1 ||
+		    renameat(store->dirfd, tmp, store->dirfd, link) == -1)
+			return cc_err_errno(err, errno, "cannot link '%s/%s'", store->path, link);
+	}
+	return 0;
+}
+
+static int write_generation(struct cc_store *store, const struct cc_install *in,
+    const char *tmpdir, struct cc_err *err)
+{
+	char label[4096];
+	struct cc_file back;
+	mode_t key_mode = in->key_mode ? in->key_mode : 0600;
+	int fd, rc = -1;
+
+	snprintf(label, sizeof(label), "%s/.live/%s", store->path, tmpdir);
+	if (mkdirat(store->livefd, tmpdir, 0755) == -1)
+		return cc_err_errno(err, errno, "cannot create '%s'", label);
+	fd = openat(store->livefd, tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	for (int i = 0; i < CC_F_COUNT; i++) {
+		int secret = i == CC_F_PRIVKEY || i == CC_F_COMBINED;
+
+		if (in->files[i].data == NULL)
+			continue;
+		if (cc_write_at(fd, label, cc_set_file_name(i), in->files[i].data,
+		    in->files[i].len, secret ? key_mode : 0644,
+		    secret ? in->key_uid : (uid_t)-1, secret ? in->key_gid : (gid_t)-1,
+		    err) == -1)
+			goto out;
+	}
+	if (fsync(fd) == -1) {
+		cc_err_errno(err, errno, "cannot sync '%s'", label);
+		goto out;
+	}
+	/* Read everything back: what goes live is what is on disk. */
+	for (int i = 0; i < CC_F_COUNT; i++) {
+		if (in->files[i].data == NULL)
+			continue;
+		cc_read_at(fd, cc_set_file_name(i), &back);
+		if (!back.present || back.len != in->files[i].len ||
+		    memcmp(back.data, in->files[i].data, back.len) != 0) {
+			free(back.data);
+			cc_err_set(err, "'%s/%s' does not read back as written", label,
+			    cc_set_file_name(i));
+			goto out;
+		}
+		free(back.data);
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int cc_store_install(struct cc_store *store, const struct cc_install *in,
+    unsigned *generation, struct cc_err *err)
+{
+	char gendir[CC_NAME_MAX + 32], tmpdir[CC_NAME_MAX + 40];
+	char target[CC_NAME_MAX + 40], tmplink[CC_NAME_MAX + 32];
+	unsigned gen, live;
+
+	if (store->mode != CC_STORE_WRITE)
+		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
+	if (!cc_name_valid(in->name))
+		return cc_err_set(err, "invalid name '%s'", in->name);
+	if (in->files[CC_F_PRIVKEY].data == NULL || in->files[CC_F_CERT].data == NULL)
+		return cc_err_set(err, "%s: a set needs a key and a certificate", in->name);
+	if (cc_live_generation(store, in->name, &live, err) == -1)
+		return -1;
+
+	gen = next_generation(store, in->name);
+	snprintf(gendir, sizeof(gendir), "%s.g%04u", in->name, gen);
+	snprintf(tmpdir, sizeof(tmpdir), "%s.tmp", gendir);
+	if (write_generation(store, in, tmpdir, err) == -1)
+		goto fail;
+	if (renameat(store->livefd, tmpdir, store->livefd, gendir) == -1) {
+		cc_err_errno(err, errno, "cannot rename '%s/.live/%s'", store->path, tmpdir);
+		goto fail;
+	}
+	if (fsync(store->livefd) == -1) {
+		cc_err_errno(err, errno, "cannot sync '%s/.live'", store->path);
+		goto fail_gen;
+	}
+
+	/* The swap: a new symlink renamed over the old one. */
+	snprintf(target, sizeof(target), ".live/%s", gendir);
+	snprintf(tmplink, sizeof(tmplink), ".%s.link.tmp", in->name);
+	unlinkat(store->dirfd, tmplink, 0);
+	if (symlinkat(target, store->dirfd, tmplink) == -1 ||
+	    renameat(store->dirfd, tmplink, store->dirfd, in->name) == -1) {
+		cc_err_errno(err, errno, "cannot make '%s/%s' live", store->path, in->name);
+		unlinkat(store->dirfd, tmplink, 0);
+		goto fail_gen;
+	}
+	if (fsync(store->dirfd) == -1)
+		return cc_err_errno(err, errno, "cannot sync certdir '%s'", store->path);
+
+	if (generation != NULL)
+		*generation = gen;
+	if (refresh_compat_links(store, in->name, err) == -1)
+		return -1;
+	cc_prune_generations(store, in->name, in->keep ? in->keep : CC_KEEP_GENERATIONS);
+	return 0;
+fail_gen:
+	cc_remove_flat_dir_at(store->livefd, gendir);
+	return -1;
+fail:
+	cc_remove_flat_dir_at(store->livefd, tmpdir);
+	return -1;
+}
+
+int cc_store_replace_live_file(struct cc_store *store, const char *name,
+    enum cc_set_file which, const void *data, size_t len, struct cc_err *err)
+{
+	char gendir[CC_NAME_MAX + 32], label[4096], tmp[64], prev[64];
+	const char *file = cc_set_file_name(which);
+	unsigned gen;
+	int fd, rc = -1;
+
+	if (which == CC_F_PRIVKEY || which == CC_F_COMBINED)
+		return cc_err_set(err, "%s: keys are never replaced in place", name);
+	if (cc_live_generation(store, name, &gen, err) != 1)
+		return cc_err_set(err, "%s: no live set", name);
+	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
+	snprintf(label, sizeof(label), "%s/.live/%s", store->path, gendir);
+	fd = openat(store->livefd, gendir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	snprintf(prev, sizeof(prev), "%s.prev", file);
+	unlinkat(fd, tmp, 0);
+	if (cc_write_at(fd, label, tmp, data, len, 0644, (uid_t)-1, (gid_t)-1, err) == -1)
+		goto out;
+	/* Keep the previous file as .prev without a moment where none exists. */
+	unlinkat(fd, prev, 0);
+	if (linkat(fd, file, fd, prev, 0) == -1 && errno != ENOENT) {
+		cc_err_errno(err, errno, "cannot keep '%s/%s'", label, prev);
+		goto out;
+	}
+	if (renameat(fd, tmp, fd, file) == -1 || fsync(fd) == -1) {
+		cc_err_errno(err, errno, "cannot replace '%s/%s'", label, file);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		unlinkat(fd, tmp, 0);
+	close(fd);
+	return rc;
+}
+
+int cc_store_pending_save(struct cc_store *store, const char *name,
+    const void *key, size_t keylen, mode_t key_mode,
+    const void *csr, size_t csrlen, struct cc_err *err)
+{
+	char tmp[CC_NAME_MAX + 16], label[4096];
+	int fd, rc = -1;
+
+	if (store->mode != CC_STORE_WRITE)
+		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	snprintf(label, sizeof(label), "%s/.pending/%s", store->path, tmp);
+	cc_remove_flat_dir_at(store->pendingfd, tmp);
+	if (mkdirat(store->pendingfd, tmp, 0700) == -1)
+		return cc_err_errno(err, errno, "cannot create '%s'", label);
+	fd = openat(store->pendingfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		cc_err_errno(err, errno, "cannot open '%s'", label);
+		goto out;
+	}
+	if (cc_write_at(fd, label, cc_set_file_name(CC_F_PRIVKEY), key, keylen,
+	    key_mode ? key_mode : 0600, (uid_t)-1, (gid_t)-1, err) == -1 ||
+	    cc_write_at(fd, label, cc_set_file_name(CC_F_CSR), csr, csrlen, 0644,
+	    (uid_t)-1, (gid_t)-1, err) == -1)
+		goto out;
+	if (fsync(fd) == -1) {
+		cc_err_errno(err, errno, "cannot sync '%s'", label);
+		goto out;
+	}
+	/* Swap in atomically; an older pending set (--force) ends up in tmp. */
+	if (renameat2(store->pendingfd, tmp, store->pendingfd, name, RENAME_EXCHANGE) == -1) {
+		if (errno != ENOENT ||
+		    renameat(store->pendingfd, tmp, store->pendingfd, name) == -1) {
+			cc_err_errno(err, errno, "cannot rename '%s'", label);
+			goto out;
+		}
+	}
+	if (fsync(store->pendingfd) == -1) {
+		cc_err_errno(err, errno, "cannot sync '%s/.pending'", store->path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	cc_remove_flat_dir_at(store->pendingfd, tmp);
+	return rc;
+}
+
+int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err)
+{
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	if (store->pendingfd == -1)
+		return 0;
+	cc_remove_flat_dir_at(store->pendingfd, name);
+	if (fsync(store->pendingfd) == -1)
+		return cc_err_errno(err, errno, "cannot sync '%s/.pending'", store->path);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* Per-name state (.state/NAME.json) and atomic writes of single files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+int cc_store_state_read(struct cc_store *store, const char *name, json_t **out,
+    struct cc_err *err)
+{
+	char file[CC_NAME_MAX + 8];
+	struct cc_file f;
+	json_error_t jerr;
+	json_t *state;
+
+	*out = NULL;
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	snprintf(file, sizeof(file), "%s.json", name);
+	if (store->statefd == -1) {
+		f.present = 0;
+		f.errnum = ENOENT;
+	} else {
+		cc_read_at(store->statefd, file, &f);
+	}
+	if (!f.present) {
+		if (f.errnum != ENOENT)
+			return cc_err_errno(err, f.errnum, "cannot read '%s/.state/%s'",
+			    store->path, file);
+		*out = json_object();
+		return *out ? 0 : cc_err_set(err, "out of memory");
+	}
+	state = json_loadb((const char *)f.data, f.len, 0, &jerr);
+	free(f.data);
+	if (state == NULL || !json_is_object(state)) {
+		json_decref(state);
+		return cc_err_set(err, "'%s/.state/%s' is not a JSON object (line %d: %s)",
+		    store->path, file, jerr.line, state ? "not an object" : jerr.text);
+	}
+	*out = state;
+	return 0;
+}
+
+int cc_store_state_write(struct cc_store *store, const char *name, const json_t *state,
+    struct cc_err *err)
+{
+	char file[CC_NAME_MAX + 8], tmp[CC_NAME_MAX + 16], label[4096];
+	char *text;
+	int rc;
+
+	if (store->mode != CC_STORE_WRITE)
+		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	if ((text = json_dumps(state, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
+		return cc_err_set(err, "%s: cannot encode state", name);
+	snprintf(file, sizeof(file), "%s.json", name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	snprintf(label, sizeof(label), "%s/.state", store->path);
+	unlinkat(store->statefd, tmp, 0);
+	rc = cc_write_at(store->statefd, label, tmp, text, strlen(text), 0644,
+	    (uid_t)-1, (gid_t)-1, err);
+	free(text);
+	if (rc == 0 && renameat(store->statefd, tmp, store->statefd, file) == -1) {
+		rc = cc_err_errno(err, errno, "cannot rename '%s/%s'", label, tmp);
+		unlinkat(store->statefd, tmp, 0);
+	}
+	return rc;
+}
+
+int cc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct cc_err *err)
+{
+	char *dircopy, *basecopy, *dir, *tmp = NULL;
+	int dfd = -1, rc = -1;
+	size_t n;
+
+	dircopy = strdup(path);
+	basecopy = strdup(path);
+	n = strlen(path) + 32;
+	if (dircopy == NULL || basecopy == NULL || (tmp = malloc(n)) == NULL) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	dir = dirname(dircopy);
+	snprintf(tmp, n, ".%s.%ld.tmp", basename(basecopy), (long)getpid());
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		cc_err_errno(err, errno, "cannot open directory '%s'", dir);
+		goto out;
+	}
+	unlinkat(dfd, tmp, 0);
+	if (cc_write_at(dfd, dir, tmp, data, len, mode, (uid_t)-1, (gid_t)-1, err) == -1)
+		goto out;
+	if (renameat(dfd, tmp, dfd, basename(basecopy)) == -1) {
+		cc_err_errno(err, errno, "cannot replace '%s'", path);
+		unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	fsync(dfd);
+	rc = 0;
+out:
+	if (dfd != -1)
+		close(dfd);
+	free(tmp);
+	free(dircopy);
+	free(basecopy);
+	return rc;
+}

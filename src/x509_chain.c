@@ -1,0 +1,182 @@
+/* Chains: picking the leaf, ordering intermediates, verification. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "certctl/x509.h"
+#include "x509_internal.h"
+
+#define CHAIN_DEPTH_MAX 10
+
+static int issued(X509 *issuer, X509 *subject)
+{
+	return X509_check_issued(issuer, subject) == X509_V_OK;
+}
+
+static int in_stack(STACK_OF(X509) *stack, X509 *cert)
+{
+	for (int i = 0; i < sk_X509_num(stack); i++)
+		if (X509_cmp(sk_X509_value(stack, i), cert) == 0)
+			return 1;
+	return 0;
+}
+
+X509 *cc_bundle_leaf(STACK_OF(X509) *bundle, EVP_PKEY *key)
+{
+	X509 *fallback = NULL;
+
+	for (int i = 0; i < sk_X509_num(bundle); i++) {
+		X509 *c = sk_X509_value(bundle, i);
+		int issuer_of_other = 0;
+
+		if (key != NULL) {
+			if (cc_key_matches(c, key))
+				return c;
+			continue;
+		}
+		for (int j = 0; j < sk_X509_num(bundle) && !issuer_of_other; j++)
+			issuer_of_other = j != i && issued(c, sk_X509_value(bundle, j)) &&
+			    X509_cmp(c, sk_X509_value(bundle, j)) != 0;
+		if (issuer_of_other)
+			continue;
+		if (X509_check_ca(c) == 0)
+			return c;
+		if (fallback == NULL)
+			fallback = c;
+	}
+	ERR_clear_error();
+	return fallback;
+}
+
+/* The issuer of CUR in POOL: prefer one that is not self-signed, so a
+ * cross-signed intermediate the CA sent is kept over a bare root. */
+static X509 *find_issuer(STACK_OF(X509) *pool, X509 *cur, STACK_OF(X509) *chain)
+{
+	X509 *root = NULL;
+
+	for (int i = 0; i < sk_X509_num(pool); i++) {
+		X509 *c = sk_X509_value(pool, i);
+
+		if (X509_cmp(c, cur) == 0 || in_stack(chain, c) || !issued(c, cur))
+			continue;
+		if (X509_self_signed(c, 0) != 1)
+			return c;
+		if (root == NULL)
+			root = c;
+	}
+	return root;
+}
+
+int cc_chain_order(X509 *leaf, STACK_OF(X509) *pool, struct cc_chain_order *out,
+    struct cc_err *err)
+{
+	X509 *cur = leaf, *next;
+	int pos = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->chain = sk_X509_new_null()) == NULL)
+		return cc_err_set(err, "out of memory");
+	while (sk_X509_num(out->chain) < CHAIN_DEPTH_MAX &&
+	    (next = find_issuer(pool, cur, out->chain)) != NULL) {
+		if (X509_self_signed(next, 0) == 1) {
+			out->had_root = 1;
+			break;
+		}
+		if (!X509_up_ref(next) || !sk_X509_push(out->chain, next)) {
+			cc_chain_order_free(out);
+			return cc_err_set(err, "out of memory");
+		}
+		cur = next;
+	}
+	/* Compare the pool's own order with the path, and count strays. */
+	for (int i = 0; i < sk_X509_num(pool); i++) {
+		X509 *c = sk_X509_value(pool, i);
+
+		if (X509_cmp(c, leaf) == 0)
+			continue;
+		if (X509_self_signed(c, 0) == 1 && !in_stack(out->chain, c)) {
+			out->had_root = 1;
+			continue;
+		}
+		if (!in_stack(out->chain, c)) {
+			out->strays++;
+			continue;
+		}
+		if (X509_cmp(sk_X509_value(out->chain, pos), c) != 0)
+			out->out_of_order = 1;
+		pos++;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+void cc_chain_order_free(struct cc_chain_order *order)
+{
+	sk_X509_pop_free(order->chain, X509_free);
+	memset(order, 0, sizeof(*order));
+}
+
+int cc_trust_load(const char *file, struct cc_trust **out, struct cc_err *err)
+{
+	struct cc_trust *trust;
+
+	*out = NULL;
+	if ((trust = calloc(1, sizeof(*trust))) == NULL ||
+	    (trust->store = X509_STORE_new()) == NULL) {
+		free(trust);
+		return cc_err_set(err, "out of memory");
+	}
+	if (file != NULL ? !X509_STORE_load_file(trust->store, file) :
+	    !X509_STORE_set_default_paths(trust->store)) {
+		cc_trust_free(trust);
+		return cc_err_openssl(err, "cannot load trust anchors from '%s'",
+		    file ? file : "the system store");
+	}
+	ERR_clear_error();
+	*out = trust;
+	return 0;
+}
+
+void cc_trust_free(struct cc_trust *trust)
+{
+	if (trust == NULL)
+		return;
+	X509_STORE_free(trust->store);
+	free(trust);
+}
+
+int cc_chain_verify(struct cc_trust *trust, X509 *leaf, STACK_OF(X509) *chain,
+    STACK_OF(X509) **path, struct cc_err *err)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509 *bad;
+	char who[256] = "";
+	int rc = -1, code;
+
+	if (path != NULL)
+		*path = NULL;
+	if (ctx == NULL || !X509_STORE_CTX_init(ctx, trust->store, leaf, chain)) {
+		cc_err_openssl(err, "cannot set up chain verification");
+		goto out;
+	}
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+	if (X509_verify_cert(ctx) != 1) {
+		code = X509_STORE_CTX_get_error(ctx);
+		bad = X509_STORE_CTX_get_current_cert(ctx);
+		if (bad != NULL)
+			X509_NAME_oneline(X509_get_subject_name(bad), who, sizeof(who));
+		cc_err_set(err, "chain does not verify: %s (at '%s')",
+		    X509_verify_cert_error_string(code), who);
+		goto out;
+	}
+	if (path != NULL)
+		*path = X509_STORE_CTX_get1_chain(ctx);
+	rc = 0;
+out:
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}
