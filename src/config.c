@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -189,6 +190,8 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 	if (check_mapping(c, "key", n, keys) == -1)
 		return -1;
 	FOR_PAIRS(c, n, k, v, p) {
+		if (strcmp(k, "bits") != 0 && (scalar(v) == NULL || *scalar(v) == '\0'))
+			return fail(c, v, "key '%s' must be a string", k);
 		if (!strcmp(k, "type"))
 			type = scalar(v);
 		else if (!strcmp(k, "bits"))
@@ -204,6 +207,8 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 		out->bits = 3072;
 		if (bits && get_number(c, "bits", bits, 2048, 16384, &b) == -1)
 			return -1;
+		if (bits && b != (int)b)
+			return fail(c, bits, "key 'bits' must be a whole number");
 		if (bits)
 			out->bits = (int)b;
 	} else if (!strcmp(type, "ec")) {
@@ -254,6 +259,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 	}
 	if (!strcmp(k, "source")) {
 		pol->set |= CC_P_SOURCE;
+		pol->source_line = (unsigned long)v->start_mark.line + 1;
 		return get_string(c, k, v, &pol->source);
 	}
 	if (!strcmp(k, "owner")) {
@@ -415,6 +421,8 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
 		return fail(c, n, "http source '%s' needs 'url'", name);
 	if ((src->client_cert == NULL) != (src->client_key == NULL))
 		return fail(c, n, "'client_cert' and 'client_key' go together");
+	if ((src->eab_kid == NULL) != (src->eab_hmac_key == NULL))
+		return fail(c, n, "'eab' needs both 'kid' and 'hmac_key'");
 	return 0;
 }
 
@@ -498,17 +506,35 @@ static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
 	return 0;
 }
 
-static int check_source_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
+/* Sources may be defined after the certificates that use them, so the
+ * references are checked once everything is read. */
+static int check_policy(struct ctx *c, const char *where, const struct cc_policy *pol,
+    const struct cc_config *cfg)
 {
-	const char *src = cfg->defaults.source;
+	if (pol->source != NULL && cc_config_source(cfg, pol->source) == NULL)
+		return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
+		    "'sources'", c->path, pol->source_line, where, pol->source);
+	return 0;
+}
 
-	if (src != NULL && cc_config_source(cfg, src) == NULL)
-		return fail(c, root, "defaults: source '%s' is not defined under 'sources'", src);
-	for (size_t i = 0; i < cfg->ncerts; i++)
-		if ((src = cfg->certs[i].policy.source) != NULL &&
-		    cc_config_source(cfg, src) == NULL)
-			return fail(c, root, "certificate '%s': source '%s' is not defined under "
-			    "'sources'", cfg->certs[i].name, src);
+static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
+{
+	struct cc_policy eff;
+
+	if (check_policy(c, "defaults", &cfg->defaults, cfg) == -1)
+		return -1;
+	for (size_t i = 0; i < cfg->ncerts; i++) {
+		if (check_policy(c, cfg->certs[i].name, &cfg->certs[i].policy, cfg) == -1)
+			return -1;
+		cc_config_policy(cfg, cfg->certs[i].name, &eff);
+		if (eff.check_warn < eff.check_crit)
+			return fail(c, root, "certificate '%s': check warn (%ld d) is shorter than "
+			    "crit (%ld d)", cfg->certs[i].name, eff.check_warn / 86400,
+			    eff.check_crit / 86400);
+	}
+	cc_config_policy(cfg, "", &eff);
+	if (eff.check_warn < eff.check_crit)
+		return fail(c, root, "defaults: check warn is shorter than crit");
 	return 0;
 }
 
@@ -540,7 +566,38 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 		if (rc == -1)
 			return -1;
 	}
-	return check_source_refs(c, root, cfg);
+	return check_refs(c, root, cfg);
+}
+
+/* The line an operator should look at: where the unclosed construct
+ * began when there is one, else where the parser stopped. */
+static void yaml_error(const yaml_parser_t *parser, const char *path, struct cc_err *err)
+{
+	const yaml_mark_t *mark = parser->context ? &parser->context_mark : &parser->problem_mark;
+
+	if (parser->error == YAML_READER_ERROR)
+		mark = &parser->problem_mark;
+	cc_err_set(err, "%s:%lu: malformed YAML: %s%s%s", path, (unsigned long)mark->line + 1,
+	    parser->problem ? parser->problem : "cannot read the file",
+	    parser->context ? " " : "", parser->context ? parser->context : "");
+}
+
+/* A second document after "---" would be silently ignored: refuse it. */
+static int single_document(yaml_parser_t *parser, const char *path, struct cc_err *err)
+{
+	yaml_document_t next;
+	yaml_node_t *root;
+	int rc = 0;
+
+	if (!yaml_parser_load(parser, &next)) {
+		yaml_error(parser, path, err);
+		return -1;
+	}
+	if ((root = yaml_document_get_root_node(&next)) != NULL)
+		rc = cc_err_set(err, "%s:%lu: only one YAML document is allowed", path,
+		    (unsigned long)next.start_mark.line + 1);
+	yaml_document_delete(&next);
+	return rc;
 }
 
 int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
@@ -550,11 +607,16 @@ int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 	yaml_document_t doc;
 	struct ctx c = { path, &doc, err };
 	int parser_ready = 0, doc_ready = 0, rc = -1;
+	struct stat st;
 	FILE *fp;
 
 	*out = NULL;
 	if ((fp = fopen(path, "rb")) == NULL)
 		return cc_err_errno(err, errno, "cannot read config '%s'", path);
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return cc_err_set(err, "config '%s' is not a regular file", path);
+	}
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL || (cfg->path = strdup(path)) == NULL) {
 		cc_err_set(err, "out of memory");
 		goto out;
@@ -566,13 +628,12 @@ int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 	parser_ready = 1;
 	yaml_parser_set_input_file(&parser, fp);
 	if (!yaml_parser_load(&parser, &doc)) {
-		cc_err_set(err, "%s:%lu: %s %s", path, (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "malformed YAML",
-		    parser.context ? parser.context : "");
+		yaml_error(&parser, path, err);
 		goto out;
 	}
 	doc_ready = 1;
-	if (parse_root(&c, yaml_document_get_root_node(&doc), cfg) == -1)
+	if (parse_root(&c, yaml_document_get_root_node(&doc), cfg) == -1 ||
+	    single_document(&parser, path, err) == -1)
 		goto out;
 	*out = cfg;
 	cfg = NULL;

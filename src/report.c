@@ -218,7 +218,8 @@ static int render_prometheus(struct cc_health *list, size_t n, time_t now,
 int cc_report_check(enum cc_format format, struct cc_health *list, size_t n, int verbose,
     time_t now, struct cc_buf *out)
 {
-	qsort(list, n, sizeof(*list), worst_first);
+	if (n > 1)
+		qsort(list, n, sizeof(*list), worst_first);
 	switch (format) {
 	case CC_FORMAT_JSON:
 		return render_json(list, n, now, out);

@@ -34,6 +34,9 @@ int cc_name_valid(const char *name)
 {
 	size_t i, len;
 
+	/* "_.example.com" is how a wildcard "*.example.com" is stored. */
+	if (name != NULL && name[0] == '_' && name[1] == '.')
+		name += 2;
 	if (name == NULL || !isalnum((unsigned char)name[0]))
 		return 0;
 	len = strlen(name);
@@ -142,27 +145,26 @@ static void clean_leftovers(struct cc_store *store)
 	struct dirent *de;
 	unsigned gen, live;
 	DIR *d;
-	int fd;
 
-	if ((fd = dup(store->dirfd)) != -1 && (d = fdopendir(fd)) != NULL) {
+	if ((d = cc_opendir_at(store->dirfd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".link.tmp"))
 				unlinkat(store->dirfd, de->d_name, 0);
 		closedir(d);
 	}
-	if ((fd = dup(store->statefd)) != -1 && (d = fdopendir(fd)) != NULL) {
+	if ((d = cc_opendir_at(store->statefd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (has_suffix(de->d_name, ".tmp"))
 				unlinkat(store->statefd, de->d_name, 0);
 		closedir(d);
 	}
-	if ((fd = dup(store->pendingfd)) != -1 && (d = fdopendir(fd)) != NULL) {
+	if ((d = cc_opendir_at(store->pendingfd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
 			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".tmp"))
 				cc_remove_flat_dir_at(store->pendingfd, de->d_name);
 		closedir(d);
 	}
-	if ((fd = dup(store->livefd)) != -1 && (d = fdopendir(fd)) != NULL) {
+	if ((d = cc_opendir_at(store->livefd)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (has_suffix(de->d_name, ".tmp")) {
 				cc_remove_flat_dir_at(store->livefd, de->d_name);
@@ -267,11 +269,11 @@ int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct c
 	size_t cap = 0, i, j;
 	ssize_t n;
 	DIR *d = NULL;
-	int fd, rc = -1;
+	int rc = -1;
 
 	*names = NULL;
 	*count = 0;
-	if ((fd = dup(store->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+	if ((d = cc_opendir_at(store->dirfd)) == NULL) {
 		cc_err_errno(err, errno, "cannot list certdir '%s'", store->path);
 		goto out;
 	}
@@ -288,7 +290,7 @@ int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct c
 	closedir(d);
 	d = NULL;
 	if (store->pendingfd != -1) {
-		if ((fd = dup(store->pendingfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if ((d = cc_opendir_at(store->pendingfd)) == NULL) {
 			cc_err_errno(err, errno, "cannot list '%s/.pending'", store->path);
 			goto out;
 		}
@@ -297,7 +299,8 @@ int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct c
 			    names_add(names, count, &cap, de->d_name) == -1)
 				goto nomem;
 	}
-	qsort(*names, *count, sizeof(**names), cmp_names);
+	if (*count > 1)
+		qsort(*names, *count, sizeof(**names), cmp_names);
 	for (i = j = 0; i < *count; i++) {
 		if (j > 0 && strcmp((*names)[j - 1], (*names)[i]) == 0)
 			free((*names)[i]);

@@ -2,6 +2,8 @@
 #ifndef CERTCTL_STORE_INTERNAL_H
 #define CERTCTL_STORE_INTERNAL_H
 
+#include <dirent.h>
+
 #include "certctl/store.h"
 
 struct cc_store {
@@ -21,6 +23,9 @@ void cc_read_at(int dirfd, const char *name, struct cc_file *f);
 /* Create NAME below dirfd exclusively with its final mode, write, fsync. */
 int cc_write_at(int dirfd, const char *dirlabel, const char *name, const void *data,
     size_t len, mode_t mode, uid_t uid, gid_t gid, struct cc_err *err);
+
+/* opendir(3) on a copy of FD, rewound; NULL on failure. */
+DIR *cc_opendir_at(int fd);
 
 /* Remove a flat directory (files only) below dirfd; best effort. */
 void cc_remove_flat_dir_at(int dirfd, const char *name);

@@ -119,6 +119,23 @@ out:
 	return rc;
 }
 
+DIR *cc_opendir_at(int fd)
+{
+	DIR *d;
+	int copy;
+
+	/* A dup shares the offset of FD, which an earlier listing left at
+	 * the end: rewind. */
+	if (fd == -1 || (copy = dup(fd)) == -1)
+		return NULL;
+	if ((d = fdopendir(copy)) == NULL) {
+		close(copy);
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 void cc_remove_flat_dir_at(int parentfd, const char *name)
 {
 	struct dirent *de;
@@ -262,15 +279,11 @@ static unsigned next_generation(struct cc_store *store, const char *name)
 	unsigned gen, max = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	if (cc_live_generation(store, name, &gen, NULL) == 1)
 		max = gen;
-	if ((fd = dup(store->livefd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((d = cc_opendir_at(store->livefd)) == NULL)
 		return max + 1;
-	}
 	while ((de = readdir(d)) != NULL) {
 		snprintf(base, sizeof(base), "%s", de->d_name);
 		if (strlen(base) > 4 && strcmp(base + strlen(base) - 4, ".tmp") == 0)
@@ -297,15 +310,11 @@ void cc_prune_generations(struct cc_store *store, const char *name, unsigned kee
 	size_t n = 0, kept = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	if (cc_live_generation(store, name, &live, NULL) != 1)
 		return;
-	if ((fd = dup(store->livefd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((d = cc_opendir_at(store->livefd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL && n < sizeof(gens) / sizeof(gens[0]))
 		if (cc_parse_generation(de->d_name, entry_name, sizeof(entry_name), &gen) &&
 		    strcmp(entry_name, name) == 0)

@@ -177,6 +177,25 @@ int cc_certs_parse(const void *buf, size_t len, STACK_OF(X509) **out, struct cc_
 	return 0;
 }
 
+/* `openssl ecparam -genkey` writes EC PARAMETERS before the key, and
+ * servers accept that file: start at the first *PRIVATE KEY block. */
+static void skip_to_private_key(const unsigned char **p, size_t *left)
+{
+	const char *text = (const char *)*p, *end = text + *left, *begin, *dash;
+
+	while ((begin = find_bytes(text, (size_t)(end - text), "-----BEGIN ")) != NULL) {
+		dash = find_bytes(begin + 11, (size_t)(end - begin - 11), "-----");
+		if (dash == NULL)
+			return;
+		if (dash - begin - 11 >= 11 && memcmp(dash - 11, "PRIVATE KEY", 11) == 0) {
+			*left -= (size_t)(begin - (const char *)*p);
+			*p = (const unsigned char *)begin;
+			return;
+		}
+		text = dash + 5;
+	}
+}
+
 int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **out,
     struct cc_err *err)
 {
@@ -187,7 +206,8 @@ int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **o
 	int encrypted;
 
 	*out = NULL;
-	encrypted = find_bytes(buf, len, "ENCRYPTED") != NULL;
+	skip_to_private_key(&p, &left);
+	encrypted = find_bytes((const char *)p, left, "ENCRYPTED") != NULL;
 	dctx = OSSL_DECODER_CTX_new_for_pkey(&key, NULL, NULL, NULL,
 	    OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
 	if (dctx == NULL)

@@ -72,7 +72,7 @@ static X509 *find_issuer(STACK_OF(X509) *pool, X509 *cur, STACK_OF(X509) *chain)
 int cc_chain_order(X509 *leaf, STACK_OF(X509) *pool, struct cc_chain_order *out,
     struct cc_err *err)
 {
-	X509 *cur = leaf, *next;
+	X509 *cur = leaf, *next, *root = NULL;
 	int pos = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -81,6 +81,7 @@ int cc_chain_order(X509 *leaf, STACK_OF(X509) *pool, struct cc_chain_order *out,
 	while (sk_X509_num(out->chain) < CHAIN_DEPTH_MAX &&
 	    (next = find_issuer(pool, cur, out->chain)) != NULL) {
 		if (X509_self_signed(next, 0) == 1) {
+			root = next;
 			out->had_root = 1;
 			break;
 		}
@@ -90,17 +91,19 @@ int cc_chain_order(X509 *leaf, STACK_OF(X509) *pool, struct cc_chain_order *out,
 		}
 		cur = next;
 	}
-	/* Compare the pool's own order with the path, and count strays. */
+	/* Compare the pool's own order with leaf, path..., root; count strays. */
 	for (int i = 0; i < sk_X509_num(pool); i++) {
 		X509 *c = sk_X509_value(pool, i);
 
 		if (X509_cmp(c, leaf) == 0)
 			continue;
-		if (X509_self_signed(c, 0) == 1 && !in_stack(out->chain, c)) {
-			out->had_root = 1;
+		if (root != NULL && X509_cmp(c, root) == 0) {
+			if (pos != sk_X509_num(out->chain))
+				out->out_of_order = 1;
 			continue;
 		}
-		if (!in_stack(out->chain, c)) {
+		/* A cert off the path, or a second copy of one on it, is a stray. */
+		if (!in_stack(out->chain, c) || pos >= sk_X509_num(out->chain)) {
 			out->strays++;
 			continue;
 		}

@@ -37,6 +37,7 @@ struct cc_policy {
 	struct cc_key_spec key;
 	struct cc_lifetime_share renew_before;
 	char *source;
+	unsigned long source_line;      /* where source: was given, for errors */
 	int combined;           /* files: [combined] */
 	char *owner;
 	char *group;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what certctl needs to build, test and benchmark on Debian 12.
+set -euo pipefail
+
+packages=(
+    # build
+    meson ninja-build pkg-config gcc libc6-dev
+    libssl-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
+    # tests: unit, CLI, sanitizers, the real peers tests talk to
+    libcmocka-dev bats bats-assert bats-support bats-file
+    openssl python3 clang libclang-rt-14-dev
+    pebble nginx-light
+    # docs and lint
+    shellcheck
+)
+
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${packages[@]}"

@@ -1,0 +1,352 @@
+#!/usr/bin/env bats
+# certctl check: every finding of DESIGN.md section 4a, the output formats,
+# the monitoring exit codes, and that check never writes.
+
+setup() {
+    load ../helpers/common
+    common_setup
+}
+
+teardown() {
+    if [ -n "${SERVER_PID:-}" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+
+@test "a healthy set is OK (exit 0)" {
+    mk www.example.com
+    run "$CERTCTL" check www.example.com
+    assert_success
+    assert_output --regexp '^OK +www\.example\.com +expires [0-9-]+ \(in (89|90) days\)$'
+}
+
+@test "an expired certificate is CRITICAL" {
+    mk www --expired
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "expired on"
+}
+
+@test "a not yet valid certificate is CRITICAL" {
+    mk www --not-yet-valid
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "not yet valid"
+}
+
+@test "expiry within --warn is WARNING, within --crit CRITICAL, thresholds adjustable" {
+    mk soon --days 10
+    run "$CERTCTL" check soon
+    assert_failure 1
+    assert_output --regexp 'WARNING +soon +expires .* \(in (9|10) days\)'
+    run "$CERTCTL" check --warn 5 soon
+    assert_success
+    run "$CERTCTL" check --crit 15 soon
+    assert_failure 2
+    mk sooner --days 3
+    run "$CERTCTL" check sooner
+    assert_failure 2
+}
+
+@test "thresholds come from the config's check: section" {
+    mk soon --days 10
+    write_config "defaults: {check: {warn: 5d, crit: 2d}}"
+    run "$CERTCTL" check soon
+    assert_success
+}
+
+@test "a key that does not match the cert is CRITICAL" {
+    pki_leaf "$PKI" other
+    pki_leaf "$PKI" www
+    certdir_put "$CERTDIR" www "$PKI/other.key" "$PKI/www.crt" "$PKI/www.chain.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "key does not match cert"
+}
+
+@test "a chain to an untrusted root is CRITICAL with OpenSSL's reason" {
+    mk www --issuer other-inter
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "chain does not verify"
+    assert_output --partial "local issuer"
+}
+
+@test "a missing intermediate is CRITICAL" {
+    pki_leaf "$PKI" www
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" ""
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "chain does not verify"
+}
+
+@test "a chain carrying the root, or out of order, is WARNING" {
+    pki_leaf "$PKI" www
+    cat "$PKI/www.chain.pem" "$PKI/root.pem" > "$BATS_TEST_TMPDIR/chain"
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$BATS_TEST_TMPDIR/chain"
+    run "$CERTCTL" -v check www
+    assert_failure 1
+    assert_output --partial "carries the root"
+    cat "$PKI/root.pem" "$PKI/www.chain.pem" > "$BATS_TEST_TMPDIR/chain2"
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$BATS_TEST_TMPDIR/chain2" 2
+    run "$CERTCTL" -v check www
+    assert_failure 1
+    assert_output --partial "out of order"
+}
+
+@test "a missing file is CRITICAL and named" {
+    mk www
+    rm "$CERTDIR/.live/www.g0001/fullchain.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "fullchain.pem is missing"
+}
+
+@test "a symlink where a file belongs is CRITICAL" {
+    mk www
+    ln -sf /etc/passwd "$CERTDIR/.live/www.g0001/chain.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "chain.pem is a symlink where a file belongs"
+}
+
+@test "garbage or a truncated cert.pem is CRITICAL" {
+    mk www
+    echo "hello" > "$CERTDIR/.live/www.g0001/cert.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "cert.pem does not parse"
+    head -c 300 "$PKI/www.crt" > "$CERTDIR/.live/www.g0001/cert.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "truncated"
+}
+
+@test "a fullchain.pem that is not cert + chain is CRITICAL" {
+    mk www
+    cp "$PKI/www.crt" "$CERTDIR/.live/www.g0001/fullchain.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "fullchain.pem is not cert.pem followed by chain.pem"
+}
+
+@test "a configured domain missing from the SANs is CRITICAL" {
+    mk www.example.com --san www.example.com
+    write_config "certificates: {www.example.com: {domains: [www.example.com, example.com]}}"
+    run "$CERTCTL" check www.example.com
+    assert_failure 2
+    assert_output --partial "configured domain 'example.com' is not covered"
+}
+
+@test "a wildcard certificate covers its configured wildcard name" {
+    mk _.example.com --san '*.example.com'
+    write_config "certificates: {'*.example.com': {domains: ['*.example.com']}}"
+    run "$CERTCTL" check '*.example.com'
+    assert_success
+}
+
+@test "RSA below 2048 bits is CRITICAL" {
+    mk www --rsa 1024
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "RSA key of 1024 bits"
+}
+
+@test "a SHA-1 signature is CRITICAL" {
+    mk www --sha1
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "weak signature"
+}
+
+@test "a private key readable by others is CRITICAL, by an unnamed group WARNING" {
+    mk www
+    chmod 0644 "$CERTDIR/.live/www.g0001/privkey.pem"
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "readable by others (mode 0644)"
+    chmod 0640 "$CERTDIR/.live/www.g0001/privkey.pem"
+    run "$CERTCTL" check www
+    assert_failure 1
+    assert_output --partial "readable by group"
+    write_config "defaults: {group: $(id -gn)}"
+    run "$CERTCTL" check www
+    assert_success
+}
+
+@test "a must-staple certificate without a staple is CRITICAL" {
+    mk www --must-staple
+    run "$CERTCTL" check www
+    assert_failure 2
+    assert_output --partial "must-staple certificate without a staple"
+}
+
+@test "a recorded download failure is WARNING" {
+    mk www
+    mkdir -p "$CERTDIR/.state"
+    echo '{"download": {"last_error": "acme: rate limited"}}' > "$CERTDIR/.state/www.json"
+    run "$CERTCTL" check www
+    assert_failure 1
+    assert_output --partial "last download failed: acme: rate limited"
+}
+
+@test "a pending key older than 7 days is WARNING" {
+    mk www
+    mkdir -p -m 0700 "$CERTDIR/.pending/www"
+    cp "$PKI/www.key" "$CERTDIR/.pending/www/privkey.pem"
+    touch -d '10 days ago' "$CERTDIR/.pending/www/privkey.pem"
+    run "$CERTCTL" check www
+    assert_failure 1
+    assert_output --partial "pending key is 10 days old"
+}
+
+@test "a name with no certificate is CRITICAL" {
+    run "$CERTCTL" check nothing.example
+    assert_failure 2
+    assert_output --partial "no certificate installed"
+}
+
+@test "--all checks every name, worst first, exit is the worst status" {
+    mk a.example
+    mk b.example --expired
+    mk c.example --days 10
+    run "$CERTCTL" check --all
+    assert_failure 2
+    assert_line --index 0 --regexp '^CRITICAL +b\.example'
+    assert_line --index 1 --regexp '^WARNING +c\.example'
+    assert_line --index 2 --regexp '^OK +a\.example'
+}
+
+@test "--all includes configured names that have nothing installed" {
+    mk a.example
+    write_config "certificates: {new.example: }"
+    run "$CERTCTL" check --all
+    assert_failure 2
+    assert_output --partial "new.example"
+}
+
+@test "--all on an empty certdir is UNKNOWN" {
+    run "$CERTCTL" check --all
+    assert_failure 3
+    assert_output --partial "no names"
+}
+
+@test "--json is one JSON document with facts and findings" {
+    mk www --days 10
+    run "$CERTCTL" --json check www
+    assert_failure 1
+    echo "$output" | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+assert doc["status"] == "WARNING", doc
+n = doc["names"][0]
+assert n["name"] == "www" and n["status"] == "WARNING"
+assert n["sans"] == ["www"] and n["key"] == "EC P-256" and n["days_left"] in (9, 10)
+assert n["findings"][0]["severity"] == "WARNING"
+'
+}
+
+@test "--format nagios prints one status line with perfdata" {
+    mk a.example
+    mk b.example --days 10
+    run "$CERTCTL" check --format nagios --all
+    assert_failure 1
+    assert_output --regexp "^CERTCTL WARNING - 0 critical, 1 warning, 1 ok: b\.example: expires .* \| 'days_b\.example'=(9|10);;; 'days_a\.example'=(89|90);;;$"
+}
+
+@test "--format prometheus with --output writes the textfile atomically" {
+    mk a.example
+    mk b.example --expired
+    run "$CERTCTL" check --format prometheus --output "$BATS_TEST_TMPDIR/certctl.prom" --all
+    assert_failure 2
+    assert_output ""
+    run cat "$BATS_TEST_TMPDIR/certctl.prom"
+    assert_line 'certctl_cert_status{name="b.example"} 2'
+    assert_line 'certctl_cert_status{name="a.example"} 0'
+    assert_line --regexp '^certctl_cert_not_after_seconds\{name="a\.example"\} [0-9]{10}$'
+    assert_line --regexp '^certctl_check_timestamp_seconds [0-9]{10}$'
+    [ "$(stat -c %a "$BATS_TEST_TMPDIR/certctl.prom")" = 644 ]
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR" | grep '\.tmp$' || true)" ]
+}
+
+@test "check never modifies the certdir" {
+    mk a.example
+    mk b.example --expired
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" check --all --format json
+    run "$CERTCTL" check --all
+    [ "$(tree_sum "$CERTDIR")" = "$before" ]
+}
+
+@test "a group-writable certdir is refused with UNKNOWN" {
+    mk www
+    chmod 0775 "$CERTDIR"
+    run "$CERTCTL" check www
+    assert_failure 3
+    assert_output --partial "group or world writable"
+}
+
+@test "a live link pointing outside .live is CRITICAL, not followed" {
+    mk www
+    ln -sfn /etc "$CERTDIR/evil"
+    run "$CERTCTL" check evil
+    assert_failure 2
+    assert_output --partial "refusing"
+}
+
+@test "bad arguments are UNKNOWN (exit 3) with a one-line reason" {
+    run "$CERTCTL" check --format xml --all
+    assert_failure 3
+    assert_output --partial "unknown format 'xml'"
+    run "$CERTCTL" check --warn soon --all
+    assert_failure 3
+    run "$CERTCTL" check ../etc
+    assert_failure 3
+    assert_output --partial "invalid name '../etc'"
+    run "$CERTCTL" check
+    assert_failure 3
+    run "$CERTCTL" check --frob www
+    assert_failure 3
+    run "$CERTCTL" check --all www
+    assert_failure 3
+}
+
+@test "a broken config is UNKNOWN and names file and line" {
+    mk www
+    printf 'certdir: %s\nbogus: 1\n' "$CERTDIR" > "$CONFIG"
+    run "$CERTCTL" check www
+    assert_failure 3
+    assert_output --partial "$CONFIG:2: unknown key 'bogus'"
+}
+
+start_tls_server() { # CERT KEY CHAIN
+    PORT=$(free_port)
+    openssl s_server -quiet -accept "127.0.0.1:$PORT" -cert "$1" -key "$2" \
+        -cert_chain "$3" -www >/dev/null 2>&1 &
+    SERVER_PID=$!
+    wait_port "$PORT"
+}
+
+@test "--connect: the served certificate is the installed one" {
+    mk www
+    start_tls_server "$PKI/www.crt" "$PKI/www.key" "$PKI/www.chain.pem"
+    run "$CERTCTL" check --connect "127.0.0.1:$PORT" www
+    assert_success
+}
+
+@test "--connect: a server still serving the old certificate is CRITICAL" {
+    pki_leaf "$PKI" old --san www
+    mk www
+    start_tls_server "$PKI/old.crt" "$PKI/old.key" "$PKI/old.chain.pem"
+    run "$CERTCTL" check --connect "127.0.0.1:$PORT" www
+    assert_failure 2
+    assert_output --partial "installed but not reloaded"
+}
+
+@test "--connect: nothing listening is CRITICAL" {
+    mk www
+    run "$CERTCTL" check --connect "127.0.0.1:$(free_port)" www
+    assert_failure 2
+    assert_output --partial "cannot connect"
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# The command line itself: help, version, usage errors.
+
+setup() {
+    load ../helpers/common
+}
+
+@test "--help lists every command and exits 0" {
+    run "$CERTCTL" --help
+    assert_success
+    assert_output --partial "usage: certctl"
+    assert_output --partial "check"
+}
+
+@test "--version names the version and OpenSSL" {
+    run "$CERTCTL" --version
+    assert_success
+    assert_output --regexp '^certctl [0-9]+\.[0-9]+\.[0-9]+ \(OpenSSL 3'
+}
+
+@test "help COMMAND and COMMAND --help print the command's usage" {
+    run "$CERTCTL" help check
+    assert_success
+    assert_output --partial "usage: certctl check"
+    run "$CERTCTL" check --help
+    assert_success
+    assert_output --partial "--format"
+}
+
+@test "no command is a usage error" {
+    run "$CERTCTL"
+    assert_failure 2
+}
+
+@test "an unknown command is a usage error naming it" {
+    run "$CERTCTL" frobnicate
+    assert_failure 2
+    assert_output --partial "unknown command 'frobnicate'"
+}
+
+@test "an unknown global option is a usage error" {
+    run "$CERTCTL" --frob check
+    assert_failure 2
+    assert_output --partial "unknown option '--frob'"
+}
+
+@test "help for an unknown command is a usage error" {
+    run "$CERTCTL" help frob
+    assert_failure 2
+}
+
+@test "a bad --lock-timeout is a usage error" {
+    run "$CERTCTL" --lock-timeout soon check --all
+    assert_failure 2
+    assert_output --partial "--lock-timeout"
+}

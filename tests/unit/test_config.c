@@ -1,0 +1,804 @@
+/*
+ * Unit tests for certctl.conf loading (src/config.c, DESIGN.md section 6).
+ *
+ * Every configuration is written to a file made with mkstemp in a private
+ * temporary directory, loaded with cc_config_load and removed again. Errors
+ * must return -1, leave *out NULL and name "FILE:LINE:" and the key.
+ *
+ * test_example_file reads $CERTCTL_SRC/certbotctl.conf.example and is
+ * skipped when CERTCTL_SRC (the source root) is not set.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "certctl/config.h"
+#include "certctl/log.h"
+
+#define DAY 86400L
+
+static char tmpdir[PATH_MAX];
+
+/* What the current test loaded and wrote; released by teardown even when an
+ * assertion fails half way. */
+static struct cc_config *cur_cfg;
+static char cur_path[PATH_MAX];
+
+static int group_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+
+	(void)state;
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if (snprintf(tmpdir, sizeof(tmpdir), "%s/certctl-test-config.XXXXXX", base) >=
+	    (int)sizeof(tmpdir))
+		return -1;
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	(void)state;
+	if ((d = opendir(tmpdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name) <
+			    (int)sizeof(path))
+				unlink(path);
+		}
+		closedir(d);
+	}
+	return rmdir(tmpdir);
+}
+
+static int test_teardown(void **state)
+{
+	(void)state;
+	cc_config_free(cur_cfg);
+	cur_cfg = NULL;
+	if (cur_path[0] != '\0')
+		unlink(cur_path);
+	cur_path[0] = '\0';
+	return 0;
+}
+
+/* Write TEXT to a new file in tmpdir; its name goes to cur_path. */
+static const char *write_conf(const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	assert_true(snprintf(cur_path, sizeof(cur_path), "%s/certctl.conf.XXXXXX", tmpdir) <
+	    (int)sizeof(cur_path));
+	fd = mkstemp(cur_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return cur_path;
+}
+
+/* Load TEXT, which must be valid; the config stays in cur_cfg. */
+static struct cc_config *load_ok(const char *text)
+{
+	struct cc_err err = { "" };
+	int rc;
+
+	rc = cc_config_load(write_conf(text), &cur_cfg, &err);
+	if (rc != 0)
+		print_error("unexpected error: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	assert_non_null(cur_cfg);
+	assert_string_equal(cur_cfg->path, cur_path);
+	unlink(cur_path);
+	cur_path[0] = '\0';
+	return cur_cfg;
+}
+
+/*
+ * Load TEXT, which must be rejected with "FILE:LINE:" for LINE (or ALT_LINE
+ * when that is not 0) and every NULL-terminated needle in the message.
+ */
+static void check_error(const char *text, int line, int alt_line, ...)
+{
+	struct cc_err err = { "" };
+	char want[PATH_MAX + 32], alt[PATH_MAX + 32];
+	const char *needle;
+	va_list ap;
+	int rc;
+
+	rc = cc_config_load(write_conf(text), &cur_cfg, &err);
+	if (rc != -1)
+		print_error("accepted a config that must be rejected:\n%s", text);
+	assert_int_equal(rc, -1);
+	assert_null(cur_cfg);
+	snprintf(want, sizeof(want), "%s:%d:", cur_path, line);
+	snprintf(alt, sizeof(alt), "%s:%d:", cur_path, alt_line);
+	if (strstr(err.msg, want) == NULL && (alt_line == 0 || strstr(err.msg, alt) == NULL)) {
+		print_error("message \"%s\" does not contain \"%s\"%s%s\n", err.msg, want,
+		    alt_line ? " or " : "", alt_line ? alt : "");
+		fail();
+	}
+	va_start(ap, alt_line);
+	while ((needle = va_arg(ap, const char *)) != NULL) {
+		if (strstr(err.msg, needle) == NULL) {
+			print_error("message \"%s\" does not contain \"%s\"\n", err.msg, needle);
+			va_end(ap);
+			fail();
+		}
+	}
+	va_end(ap);
+}
+
+#define expect_error(text, line, ...) check_error(text, line, 0, __VA_ARGS__, (char *)NULL)
+/* For errors about a whole block mapping: the line of its name or of its first key. */
+#define expect_error2(text, line, alt, ...) \
+	check_error(text, line, alt, __VA_ARGS__, (char *)NULL)
+
+/* --- valid files ------------------------------------------------------ */
+
+static void test_example_file(void **state)
+{
+	const char *src = getenv("CERTCTL_SRC");
+	char path[PATH_MAX];
+	struct cc_err err = { "" };
+	const struct cc_source *le, *fleet;
+	const struct cc_cert_conf *www;
+	const struct cc_policy *d;
+	struct cc_policy pol;
+	struct cc_config *cfg;
+
+	(void)state;
+	if (src == NULL || *src == '\0') {
+		print_message("CERTCTL_SRC is not set; skipping the shipped example\n");
+		skip();
+	}
+	assert_true(snprintf(path, sizeof(path), "%s/certbotctl.conf.example", src) <
+	    (int)sizeof(path));
+	if (cc_config_load(path, &cur_cfg, &err) != 0)
+		print_error("%s\n", err.msg);
+	assert_non_null(cfg = cur_cfg);
+
+	assert_string_equal(cfg->path, path);
+	assert_string_equal(cfg->certdir, "/etc/certdir");
+	assert_string_equal(cfg->trust, "/etc/ssl/certs/ca-certificates.crt");
+
+	d = &cfg->defaults;
+	assert_int_equal(d->set, CC_P_KEY | CC_P_RENEW | CC_P_SOURCE | CC_P_OWNER | CC_P_GROUP |
+	    CC_P_KEY_MODE | CC_P_OCSP_MIN | CC_P_OCSP_PCT | CC_P_WARN | CC_P_CRIT);
+	assert_int_equal(d->key.type, CC_KEY_EC);
+	assert_string_equal(d->key.curve, "P-256");
+	assert_true(d->renew_before.percent == 33.0);
+	assert_int_equal(d->renew_before.seconds, 0);
+	assert_string_equal(d->source, "letsencrypt");
+	assert_int_equal(d->combined, 0);       /* "files: [combined]" is commented out */
+	assert_string_equal(d->owner, "root");
+	assert_string_equal(d->group, "root");
+	assert_int_equal(d->key_mode, 0600);
+	assert_int_equal(d->ocsp_min_validity, 3 * DAY);
+	assert_true(d->ocsp_min_validity_percent == 42.8);
+	assert_int_equal(d->check_warn, 21 * DAY);
+	assert_int_equal(d->check_crit, 7 * DAY);
+
+	assert_int_equal(cfg->nsources, 2);
+	assert_non_null(le = cc_config_source(cfg, "letsencrypt"));
+	assert_int_equal(le->type, CC_SOURCE_ACME);
+	assert_string_equal(le->directory, "https://acme-v02.api.letsencrypt.org/directory");
+	assert_int_equal(le->ncontact, 1);
+	assert_string_equal(le->contact[0], "mailto:hostmaster@example.com");
+	assert_int_equal(le->agree_tos, 1);
+	assert_string_equal(le->challenge_type, "http-01");
+	assert_string_equal(le->webroot, "/var/www/acme");
+	assert_null(le->listen);
+	assert_null(le->hook);
+	assert_null(le->url);
+	assert_null(le->ca_file);
+	assert_null(le->eab_kid);
+
+	assert_non_null(fleet = cc_config_source(cfg, "fleet"));
+	assert_int_equal(fleet->type, CC_SOURCE_HTTP);
+	assert_string_equal(fleet->url, "https://certs.internal.example/{name}/fullchain.pem");
+	assert_string_equal(fleet->ca_file, "/etc/ssl/internal-ca.pem");
+	assert_string_equal(fleet->bearer_token_file, "/etc/certctl/token");
+	assert_null(fleet->directory);
+	assert_null(fleet->client_cert);
+	assert_null(fleet->client_key);
+	assert_null(cc_config_source(cfg, "nosuch"));
+
+	assert_int_equal(cfg->ncerts, 1);
+	assert_non_null(www = cc_config_cert(cfg, "www.example.com"));
+	assert_string_equal(www->name, "www.example.com");
+	assert_int_equal(www->ndomains, 2);
+	assert_string_equal(www->domains[0], "www.example.com");
+	assert_string_equal(www->domains[1], "example.com");
+	assert_null(www->domains[2]);
+	assert_string_equal(www->deploy_hook, "systemctl reload nginx");
+	assert_int_equal(www->policy.set, 0);
+	assert_null(cc_config_cert(cfg, "example.com"));
+
+	/* The entry sets nothing, so its policy is the defaults. */
+	cc_config_policy(cfg, "www.example.com", &pol);
+	assert_int_equal(pol.key.type, CC_KEY_EC);
+	assert_string_equal(pol.key.curve, "P-256");
+	assert_true(pol.renew_before.percent == 33.0);
+	assert_string_equal(pol.source, "letsencrypt");
+	assert_string_equal(pol.owner, "root");
+	assert_int_equal(pol.key_mode, 0600);
+}
+
+static void test_empty_file(void **state)
+{
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	cfg = load_ok("");
+	assert_null(cfg->certdir);
+	assert_null(cfg->trust);
+	assert_int_equal(cfg->defaults.set, 0);
+	assert_int_equal(cfg->nsources, 0);
+	assert_int_equal(cfg->ncerts, 0);
+	assert_null(cc_config_cert(cfg, "www.example.com"));
+	assert_null(cc_config_source(cfg, "letsencrypt"));
+	cc_config_policy(cfg, "www.example.com", &pol);
+	assert_int_equal(pol.key.type, CC_KEY_EC);
+	assert_int_equal(pol.key_mode, 0600);
+}
+
+static void test_comments_only(void **state)
+{
+	struct cc_config *cfg;
+
+	(void)state;
+	cfg = load_ok("# nothing configured yet\n\n# certdir: /etc/certdir\n");
+	assert_null(cfg->certdir);
+	assert_int_equal(cfg->ncerts, 0);
+	test_teardown(NULL);
+	cfg = load_ok("---\n");
+	assert_int_equal(cfg->nsources, 0);
+}
+
+static void test_wildcard_name(void **state)
+{
+	const struct cc_cert_conf *c;
+	struct cc_config *cfg;
+
+	(void)state;
+	/* A bare *.example.com would be a YAML alias, so the name is quoted. */
+	cfg = load_ok("certificates:\n"
+	    "  \"*.example.com\":\n"
+	    "    deploy_hook: /bin/true\n");
+	assert_int_equal(cfg->ncerts, 1);
+	assert_non_null(c = cc_config_cert(cfg, "_.example.com"));
+	assert_string_equal(c->name, "_.example.com");
+	assert_int_equal(c->ndomains, 1);
+	assert_string_equal(c->domains[0], "*.example.com");
+	assert_null(c->domains[1]);
+	assert_null(cc_config_cert(cfg, "*.example.com"));
+}
+
+static void test_entry_without_value(void **state)
+{
+	const struct cc_cert_conf *c;
+	struct cc_config *cfg;
+
+	(void)state;
+	cfg = load_ok("certificates:\n"
+	    "  api.example.com:\n"
+	    "  www.example.com:\n"
+	    "    domains: [www.example.com]\n");
+	assert_int_equal(cfg->ncerts, 2);
+	assert_non_null(c = cc_config_cert(cfg, "api.example.com"));
+	assert_string_equal(c->name, "api.example.com");
+	assert_int_equal(c->ndomains, 1);
+	assert_string_equal(c->domains[0], "api.example.com");
+	assert_null(c->domains[1]);
+	assert_null(c->deploy_hook);
+	assert_int_equal(c->policy.set, 0);
+}
+
+static void test_policy_merge(void **state)
+{
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	cfg = load_ok("defaults:\n"
+	    "  key: {type: ec, curve: P-384}\n"
+	    "  renew_before: 25%\n"
+	    "  source: le\n"
+	    "  owner: root\n"
+	    "  group: certs\n"
+	    "  key_mode: \"0640\"\n"
+	    "  ocsp: {min_validity: 2d}\n"
+	    "  check: {warn: 14d}\n"
+	    "sources:\n"
+	    "  le: {type: acme, directory: \"https://acme.example/dir\"}\n"
+	    "  other: {type: http, url: \"https://certs.example/{name}.pem\"}\n"
+	    "certificates:\n"
+	    "  www.example.com:\n"
+	    "    key: {type: rsa, bits: 4096}\n"
+	    "    renew_before: 30d\n"
+	    "  mail.example.com:\n"
+	    "    source: other\n"
+	    "    files: [combined]\n"
+	    "    check: {crit: 3d}\n");
+
+	/* entry: key and renew_before; the rest from defaults, then built-in. */
+	cc_config_policy(cfg, "www.example.com", &pol);
+	assert_int_equal(pol.set, 0);
+	assert_int_equal(pol.key.type, CC_KEY_RSA);
+	assert_int_equal(pol.key.bits, 4096);
+	assert_true(pol.renew_before.percent == 0);
+	assert_int_equal(pol.renew_before.seconds, 30 * DAY);
+	assert_string_equal(pol.source, "le");
+	assert_string_equal(pol.owner, "root");
+	assert_string_equal(pol.group, "certs");
+	assert_int_equal(pol.key_mode, 0640);
+	assert_int_equal(pol.combined, 0);
+	assert_int_equal(pol.ocsp_min_validity, 2 * DAY);
+	assert_true(pol.ocsp_min_validity_percent == 42.8);   /* built-in */
+	assert_int_equal(pol.check_warn, 14 * DAY);
+	assert_int_equal(pol.check_crit, 7 * DAY);             /* built-in */
+	/* Strings are borrowed from the config. */
+	assert_ptr_equal(pol.source, cfg->defaults.source);
+
+	cc_config_policy(cfg, "mail.example.com", &pol);
+	assert_int_equal(pol.key.type, CC_KEY_EC);
+	assert_string_equal(pol.key.curve, "P-384");
+	assert_true(pol.renew_before.percent == 25.0);
+	assert_int_equal(pol.renew_before.seconds, 0);
+	assert_string_equal(pol.source, "other");
+	assert_int_equal(pol.combined, 1);
+	assert_int_equal(pol.check_warn, 14 * DAY);
+	assert_int_equal(pol.check_crit, 3 * DAY);
+	assert_int_equal(pol.key_mode, 0640);
+
+	/* A name without an entry gets the defaults. */
+	cc_config_policy(cfg, "other.example.com", &pol);
+	assert_string_equal(pol.key.curve, "P-384");
+	assert_true(pol.renew_before.percent == 25.0);
+	assert_string_equal(pol.source, "le");
+	assert_int_equal(pol.check_crit, 7 * DAY);
+
+	/* No config at all: the built-in values. */
+	cc_config_policy(NULL, "www.example.com", &pol);
+	assert_int_equal(pol.set, 0);
+	assert_int_equal(pol.key.type, CC_KEY_EC);
+	assert_string_equal(pol.key.curve, "P-256");
+	assert_true(pol.renew_before.percent > 33.333 && pol.renew_before.percent < 33.334);
+	assert_int_equal(pol.renew_before.seconds, 0);
+	assert_null(pol.source);
+	assert_null(pol.owner);
+	assert_null(pol.group);
+	assert_int_equal(pol.combined, 0);
+	assert_int_equal(pol.key_mode, 0600);
+	assert_int_equal(pol.ocsp_min_validity, 3 * DAY);
+	assert_true(pol.ocsp_min_validity_percent == 42.8);
+	assert_int_equal(pol.check_warn, 21 * DAY);
+	assert_int_equal(pol.check_crit, 7 * DAY);
+}
+
+/* Other documented forms: rsa default bits, ed25519, listen, dns-01, eab. */
+static void test_valid_variants(void **state)
+{
+	const struct cc_source *s;
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	cfg = load_ok("sources:\n"
+	    "  a:\n"
+	    "    type: acme\n"
+	    "    directory: https://a.example/dir\n"
+	    "    challenge: {type: http-01, listen: \"[::]:80\"}\n"
+	    "    eab: {kid: k1, hmac_key: c2VjcmV0}\n"
+	    "    preferred_chain: ISRG Root X1\n"
+	    "    ca_file: /etc/ssl/test-ca.pem\n"
+	    "  b:\n"
+	    "    type: acme\n"
+	    "    directory: https://b.example/dir\n"
+	    "    agree_tos: false\n"
+	    "    challenge: {type: dns-01, hook: /usr/local/libexec/certctl-dns}\n"
+	    "  c:\n"
+	    "    type: http\n"
+	    "    url: https://c.example/{name}\n"
+	    "    client_cert: /etc/certctl/client.pem\n"
+	    "    client_key: /etc/certctl/client.key\n"
+	    "certificates:\n"
+	    "  r.example.com: {key: {type: rsa}, source: a}\n"
+	    "  e.example.com: {key: {type: ed25519}, source: b, key_mode: \"0600\"}\n");
+	assert_non_null(s = cc_config_source(cfg, "a"));
+	assert_string_equal(s->challenge_type, "http-01");
+	assert_string_equal(s->listen, "[::]:80");
+	assert_null(s->webroot);
+	assert_string_equal(s->eab_kid, "k1");
+	assert_string_equal(s->eab_hmac_key, "c2VjcmV0");
+	assert_string_equal(s->preferred_chain, "ISRG Root X1");
+	assert_string_equal(s->ca_file, "/etc/ssl/test-ca.pem");
+	assert_int_equal(s->agree_tos, 0);
+	assert_non_null(s = cc_config_source(cfg, "b"));
+	assert_string_equal(s->challenge_type, "dns-01");
+	assert_string_equal(s->hook, "/usr/local/libexec/certctl-dns");
+	assert_non_null(s = cc_config_source(cfg, "c"));
+	assert_int_equal(s->type, CC_SOURCE_HTTP);
+	assert_string_equal(s->client_cert, "/etc/certctl/client.pem");
+	assert_string_equal(s->client_key, "/etc/certctl/client.key");
+
+	cc_config_policy(cfg, "r.example.com", &pol);
+	assert_int_equal(pol.key.type, CC_KEY_RSA);
+	assert_int_equal(pol.key.bits, 3072);
+	assert_string_equal(pol.source, "a");
+	cc_config_policy(cfg, "e.example.com", &pol);
+	assert_int_equal(pol.key.type, CC_KEY_ED25519);
+	assert_string_equal(pol.source, "b");
+}
+
+/* --- cc_parse_duration ---------------------------------------------------- */
+
+static void test_parse_duration(void **state)
+{
+	static const char *const bad[] = { "", "d", "30", "30x", "-1d", "30dd", "+1d",
+		" 1d", "1 d", "1.5d", "30D", "d30" };
+
+	(void)state;
+	assert_int_equal(cc_parse_duration("30d"), 30 * DAY);
+	assert_int_equal(cc_parse_duration("12h"), 12 * 3600L);
+	assert_int_equal(cc_parse_duration("90m"), 90 * 60L);
+	assert_int_equal(cc_parse_duration("45s"), 45);
+	assert_int_equal(cc_parse_duration("2w"), 14 * DAY);
+	assert_int_equal(cc_parse_duration("1d"), DAY);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cc_parse_duration(bad[i]) != -1)
+			print_error("accepted \"%s\"\n", bad[i]);
+		assert_int_equal(cc_parse_duration(bad[i]), -1);
+	}
+	assert_int_equal(cc_parse_duration(NULL), -1);
+}
+
+/* --- errors: unknown keys and wrong types ----------------------------------- */
+
+static void test_err_unknown_top_level(void **state)
+{
+	(void)state;
+	expect_error("certdir: /etc/certdir\n"
+	    "bogus: 1\n", 2, "'bogus'");
+}
+
+static void test_err_unknown_in_defaults(void **state)
+{
+	(void)state;
+	expect_error("certdir: /etc/certdir\n"
+	    "defaults:\n"
+	    "  owner: root\n"
+	    "  colour: blue\n", 4, "'colour'");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  ocsp: {min_validity: 3d, max_validity: 9d}\n", 2, "'max_validity'");
+}
+
+static void test_err_unknown_in_source(void **state)
+{
+	(void)state;
+	expect_error("sources:\n"
+	    "  le:\n"
+	    "    type: acme\n"
+	    "    directory: https://acme.example/dir\n"
+	    "    directroy: https://acme.example/dir\n", 5, "'directroy'");
+	test_teardown(NULL);
+	/* acme-only keys are unknown in an http source */
+	expect_error("sources:\n"
+	    "  fleet:\n"
+	    "    type: http\n"
+	    "    url: https://certs.example/{name}\n"
+	    "    agree_tos: true\n", 5, "'agree_tos'");
+}
+
+static void test_err_wrong_type(void **state)
+{
+	(void)state;
+	expect_error("# comment\n"
+	    "certdir: /etc/certdir\n"
+	    "trust: [a.pem, b.pem]\n", 3, "'trust'");
+	test_teardown(NULL);
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "    deploy_hook: [systemctl, reload, nginx]\n", 3, "'deploy_hook'");
+	test_teardown(NULL);
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "    domains: www.example.com\n", 3, "'domains'");
+}
+
+/* --- errors: values --------------------------------------------------------- */
+
+static void test_err_bad_duration(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  check: {warn: 21d, crit: 7x}\n", 2, "'crit'");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  ocsp:\n"
+	    "    min_validity_percent: 40\n"
+	    "    min_validity: 3 days\n", 4, "'min_validity'");
+	test_teardown(NULL);
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "    renew_before: 30\n", 3, "'renew_before'");
+}
+
+static void test_err_renew_percent(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  renew_before: 150%\n", 2, "'renew_before'");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  renew_before: 0%\n", 2, "'renew_before'");
+}
+
+static void test_err_key_type(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  owner: root\n"
+	    "  key: {type: dsa}\n", 3, "'type'", "dsa");
+}
+
+static void test_err_rsa_bits(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  key: {type: rsa, bits: 1024}\n", 2, "'bits'");
+}
+
+static void test_err_ec_curve(void **state)
+{
+	(void)state;
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "    key: {type: ec, curve: P-521}\n", 3, "'curve'");
+}
+
+/* A list where the curve or the type should be is a wrong type, not "P-256". */
+static void test_err_key_field_not_string(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  key: {type: ec, curve: [P-384]}\n", 2, "'curve'");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  key: {type: [rsa]}\n", 2, "'type'");
+}
+
+static void test_err_bits_on_ec(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  key: {type: ec, bits: 256}\n", 2, "'bits'");
+}
+
+static void test_err_key_mode(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  key_mode: \"0644\"\n", 2, "'key_mode'");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  owner: root\n"
+	    "  key_mode: \"0200\"\n", 3, "'key_mode'");
+}
+
+static void test_err_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  owner: root\n"
+	    "  group: root\n"
+	    "  owner: www\n", 4, "'owner'");
+	test_teardown(NULL);
+	expect_error("certdir: /a\n"
+	    "trust: /b\n"
+	    "certdir: /c\n", 3, "'certdir'");
+}
+
+/* --- errors: sources ----------------------------------------------------------- */
+
+static void test_err_source_type_missing(void **state)
+{
+	(void)state;
+	expect_error2("sources:\n"
+	    "  le:\n"
+	    "    directory: https://acme.example/dir\n", 2, 3, "'le'", "type");
+}
+
+static void test_err_acme_without_directory(void **state)
+{
+	(void)state;
+	expect_error2("sources:\n"
+	    "  le:\n"
+	    "    type: acme\n"
+	    "    agree_tos: true\n", 2, 3, "'le'", "'directory'");
+}
+
+static void test_err_http_without_url(void **state)
+{
+	(void)state;
+	expect_error2("sources:\n"
+	    "  fleet:\n"
+	    "    type: http\n"
+	    "    ca_file: /etc/ssl/ca.pem\n", 2, 3, "'fleet'", "'url'");
+}
+
+static void test_err_challenge_webroot_and_listen(void **state)
+{
+	(void)state;
+	expect_error("sources:\n"
+	    "  le:\n"
+	    "    type: acme\n"
+	    "    directory: https://acme.example/dir\n"
+	    "    challenge: {type: http-01, webroot: /var/www/acme, listen: \":80\"}\n",
+	    5, "'webroot'", "'listen'");
+}
+
+static void test_err_dns01_without_hook(void **state)
+{
+	(void)state;
+	expect_error("sources:\n"
+	    "  le:\n"
+	    "    type: acme\n"
+	    "    directory: https://acme.example/dir\n"
+	    "    challenge: {type: dns-01}\n", 5, "'hook'");
+}
+
+/*
+ * The reference is checked after the whole file is read (sources may come
+ * after defaults), but the error must still point at the 'source:' line.
+ */
+static void test_err_defaults_undefined_source(void **state)
+{
+	(void)state;
+	expect_error("certdir: /etc/certdir\n"
+	    "defaults:\n"
+	    "  owner: root\n"
+	    "  source: nosuch\n"
+	    "sources:\n"
+	    "  le: {type: acme, directory: \"https://acme.example/dir\"}\n",
+	    4, "source", "'nosuch'");
+}
+
+static void test_err_cert_undefined_source(void **state)
+{
+	(void)state;
+	expect_error("sources:\n"
+	    "  le: {type: acme, directory: \"https://acme.example/dir\"}\n"
+	    "certificates:\n"
+	    "  www.example.com:\n"
+	    "    domains: [www.example.com]\n"
+	    "    source: nosuch\n", 6, "source", "'nosuch'");
+}
+
+/* --- errors: certificates --------------------------------------------------- */
+
+static void test_err_invalid_cert_name(void **state)
+{
+	(void)state;
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "  ../etc:\n"
+	    "    domains: [example.com]\n", 3, "'../etc'");
+}
+
+static void test_err_duplicate_cert_after_mapping(void **state)
+{
+	(void)state;
+	/* "*.example.com" and "_.example.com" are the same certdir name. */
+	expect_error("certificates:\n"
+	    "  \"*.example.com\":\n"
+	    "  _.example.com:\n", 3, "_.example.com");
+}
+
+/* --- errors: the file itself ------------------------------------------------- */
+
+static void test_err_malformed_yaml(void **state)
+{
+	(void)state;
+	expect_error("certdir: /etc/certdir\n"
+	    "trust: [a.pem, b.pem\n", 2, "']'");
+}
+
+/* A second YAML document would be silently ignored, errors and all. */
+static void test_err_second_document(void **state)
+{
+	(void)state;
+	expect_error("certdir: /etc/certdir\n"
+	    "---\n"
+	    "bogus: 1\n", 2, "document");
+	test_teardown(NULL);
+	expect_error2("certdir: /etc/certdir\n"
+	    "---\n"
+	    "trust: [unclosed\n", 3, 4, "']'");
+}
+
+static void test_err_missing_file(void **state)
+{
+	struct cc_err err = { "" };
+	char path[PATH_MAX];
+
+	(void)state;
+	assert_true(snprintf(path, sizeof(path), "%s/no-such-certctl.conf", tmpdir) <
+	    (int)sizeof(path));
+	assert_int_equal(cc_config_load(path, &cur_cfg, &err), -1);
+	assert_null(cur_cfg);
+	if (strstr(err.msg, path) == NULL)
+		print_error("message \"%s\" does not name %s\n", err.msg, path);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, strerror(ENOENT)));
+}
+
+static void test_err_top_level_list(void **state)
+{
+	(void)state;
+	expect_error("- certdir: /etc/certdir\n"
+	    "- trust: /etc/ssl/ca.pem\n", 1, "top level");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_teardown(f, test_teardown)
+		T(test_example_file),
+		T(test_empty_file),
+		T(test_comments_only),
+		T(test_wildcard_name),
+		T(test_entry_without_value),
+		T(test_policy_merge),
+		T(test_valid_variants),
+		T(test_parse_duration),
+		T(test_err_unknown_top_level),
+		T(test_err_unknown_in_defaults),
+		T(test_err_unknown_in_source),
+		T(test_err_wrong_type),
+		T(test_err_bad_duration),
+		T(test_err_renew_percent),
+		T(test_err_key_type),
+		T(test_err_rsa_bits),
+		T(test_err_ec_curve),
+		T(test_err_key_field_not_string),
+		T(test_err_bits_on_ec),
+		T(test_err_key_mode),
+		T(test_err_duplicate_key),
+		T(test_err_source_type_missing),
+		T(test_err_acme_without_directory),
+		T(test_err_http_without_url),
+		T(test_err_challenge_webroot_and_listen),
+		T(test_err_dns01_without_hook),
+		T(test_err_defaults_undefined_source),
+		T(test_err_cert_undefined_source),
+		T(test_err_invalid_cert_name),
+		T(test_err_duplicate_cert_after_mapping),
+		T(test_err_malformed_yaml),
+		T(test_err_second_document),
+		T(test_err_missing_file),
+		T(test_err_top_level_list),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
+}
