@@ -1,5 +1,4 @@
 /* certctl check: report the health of installed sets (monitoring exit codes). */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "certctl/health.h"
 #include "certctl/log.h"
+#include "certctl/parallel.h"
 #include "certctl/report.h"
 #include "cli.h"
 
@@ -39,35 +39,15 @@ struct pool {
 	char **names;
 	struct cc_health *results;
 	size_t count;
-	atomic_size_t next;
 	atomic_int oom;
 };
 
-static void *worker(void *arg)
+static void check_one(size_t i, void *arg)
 {
 	struct pool *p = arg;
-	size_t i;
 
-	while ((i = atomic_fetch_add(&p->next, 1)) < p->count)
-		if (cc_health_check(p->store, p->names[i], p->opts, &p->results[i]) == -1)
-			atomic_store(&p->oom, 1);
-	return NULL;
-}
-
-static int run_pool(struct pool *p, long jobs)
-{
-	pthread_t threads[64];
-	long started = 0;
-
-	if (jobs > 64)
-		jobs = 64;
-	for (; started < jobs - 1; started++)
-		if (pthread_create(&threads[started], NULL, worker, p) != 0)
-			break;
-	worker(p);
-	for (long i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	return atomic_load(&p->oom) ? -1 : 0;
+	if (cc_health_check(p->store, p->names[i], p->opts, &p->results[i]) == -1)
+		atomic_store(&p->oom, 1);
 }
 
 /* Days as a plain number, or a duration such as 21d or 36h. */
@@ -84,18 +64,6 @@ static int parse_days(const char *opt, const char *arg, long *seconds)
 		return 0;
 	cc_error("%s wants a number of days, not '%s'", opt, arg);
 	return -1;
-}
-
-static int parse_count(const char *opt, const char *arg, long lo, long hi, long *out)
-{
-	char *end;
-
-	*out = strtol(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || *out < lo || *out > hi) {
-		cc_error("%s wants a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
-		return -1;
-	}
-	return 0;
 }
 
 static int emit(const struct cc_buf *report, const char *output)
@@ -138,7 +106,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout;
 	int all = 0, opt, rc = EXIT_UNKNOWN, g;
 
-	while ((opt = getopt_long(argc, argv, "+a" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			all = 1;
@@ -165,12 +133,12 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			opts.connect = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_count("--timeout", optarg, 1, 3600, &timeout) == -1)
+			if (cli_parse_long("--timeout", optarg, 1, 3600, &timeout) == -1)
 				return EXIT_UNKNOWN;
 			opts.connect_timeout = (int)timeout;
 			break;
 		case OPT_JOBS:
-			if (parse_count("--jobs", optarg, 1, 64, &jobs) == -1)
+			if (cli_parse_long("--jobs", optarg, 1, 64, &jobs) == -1)
 				return EXIT_UNKNOWN;
 			break;
 		default:
@@ -206,8 +174,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	opts.now = time(NULL);
 	pool.store = store;
 	pool.opts = &opts;
-	if ((pool.results = calloc(pool.count, sizeof(*pool.results))) == NULL ||
-	    run_pool(&pool, jobs) == -1 ||
+	if ((pool.results = calloc(pool.count, sizeof(*pool.results))) != NULL)
+		cc_parallel(pool.count, jobs, check_one, &pool);
+	if (pool.results == NULL || atomic_load(&pool.oom) ||
 	    cc_report_check(format, pool.results, pool.count, cc_verbosity > 0, opts.now,
 	    &report) == -1) {
 		cc_error("out of memory");

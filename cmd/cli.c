@@ -137,3 +137,27 @@ void cli_usage(const char *usage, int to_stdout)
 {
 	fputs(usage, to_stdout ? stdout : stderr);
 }
+
+int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	if (errno || *arg == '\0' || *end != '\0' || *out < lo || *out > hi) {
+		cc_error("%s wants a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The exit code of a writing command (DESIGN.md section 2): anything
+ * changed wins, since those changes need a reload even when others failed.
+ */
+int cli_exit_code(size_t changed, size_t failed)
+{
+	if (changed > 0)
+		return EXIT_CHANGED;
+	return failed > 0 ? EXIT_FAILED : EXIT_UNCHANGED;
+}

@@ -57,12 +57,22 @@ int cli_load_config(struct cli *cli);
 int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char **argv,
     char ***names, size_t *count);
 
+/* A whole number in [LO, HI] for option OPT; prints the error. */
+int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out);
+
+/* 0 when anything changed, else 1 when anything failed, else 10. */
+int cli_exit_code(size_t changed, size_t failed);
+
 /* Print "usage: ..." to stderr (or stdout for --help). */
 void cli_usage(const char *usage, int to_stdout);
 
 /* The commands. */
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_rekey(struct cli *cli, int argc, char **argv);
 
 extern const char cmd_check_usage[];
+extern const char cmd_import_usage[];
+extern const char cmd_rekey_usage[];
 
 #endif

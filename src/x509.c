@@ -11,7 +11,9 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
+#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
 #include "certctl/x509.h"
@@ -228,6 +230,72 @@ int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **o
 	ERR_clear_error();
 	*out = key;
 	return 0;
+}
+
+/* Files exported by older Windows and Java use RC2 or 3DES, which
+ * OpenSSL 3 keeps in its legacy provider: load it on first need. */
+static int load_legacy_provider(void)
+{
+	static OSSL_PROVIDER *legacy, *deflt;
+
+	if (legacy != NULL)
+		return 0;
+	deflt = OSSL_PROVIDER_load(NULL, "default");
+	legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	return legacy != NULL && deflt != NULL ? 0 : -1;
+}
+
+int cc_pkcs12_parse(const void *buf, size_t len, const char *password, EVP_PKEY **key,
+    STACK_OF(X509) **certs, struct cc_err *err)
+{
+	const unsigned char *p = buf;
+	STACK_OF(X509) *ca = NULL;
+	X509 *leaf = NULL;
+	PKCS12 *p12;
+	int rc = -1;
+
+	*key = NULL;
+	*certs = NULL;
+	if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL)
+		return cc_err_openssl(err, "not a PKCS#12 file");
+	if (!PKCS12_verify_mac(p12, password ? password : "", -1) &&
+	    !(password == NULL && PKCS12_verify_mac(p12, NULL, 0))) {
+		cc_err_set(err, password ? "wrong PKCS#12 password" :
+		    "the PKCS#12 file needs a password (--password-file)");
+		goto out;
+	}
+	if (!PKCS12_parse(p12, password ? password : "", key, &leaf, &ca) &&
+	    (ERR_clear_error(), load_legacy_provider() == -1 ||
+	    !PKCS12_parse(p12, password ? password : "", key, &leaf, &ca))) {
+		cc_err_openssl(err, "cannot decrypt the PKCS#12 file");
+		goto out;
+	}
+	if (ca == NULL && (ca = sk_X509_new_null()) == NULL) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	if (leaf != NULL && !sk_X509_unshift(ca, leaf)) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	leaf = NULL;
+	if (sk_X509_num(ca) == 0 || *key == NULL) {
+		cc_err_set(err, "the PKCS#12 file lacks a %s", *key ? "certificate" : "private key");
+		goto out;
+	}
+	*certs = ca;
+	ca = NULL;
+	rc = 0;
+out:
+	if (rc == -1) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
+	X509_free(leaf);
+	sk_X509_pop_free(ca, X509_free);
+	PKCS12_free(p12);
+	ERR_clear_error();
+	return rc;
 }
 
 int cc_key_matches(X509 *cert, EVP_PKEY *key)

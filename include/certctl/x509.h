@@ -28,6 +28,10 @@ int cc_certs_parse(const void *buf, size_t len, STACK_OF(X509) **out, struct cc_
 int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **out,
     struct cc_err *err);
 
+/* A PKCS#12 file: its key and its certificates (leaf first when known). */
+int cc_pkcs12_parse(const void *buf, size_t len, const char *password, EVP_PKEY **key,
+    STACK_OF(X509) **certs, struct cc_err *err);
+
 /* 1 when the certificate's public key is KEY's public key. */
 int cc_key_matches(X509 *cert, EVP_PKEY *key);
 

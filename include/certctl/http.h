@@ -1,0 +1,38 @@
+/*
+ * The one HTTP layer (libcurl): timeouts, a body size cap, redirects only
+ * to https, TLS always verified. Used for caIssuers, OCSP, ACME and the
+ * HTTP store.
+ */
+#ifndef CERTCTL_HTTP_H
+#define CERTCTL_HTTP_H
+
+#include <stddef.h>
+
+#include "certctl/buf.h"
+#include "certctl/log.h"
+
+struct cc_http_opts {
+	long connect_timeout;   /* seconds, 0: 10 */
+	long total_timeout;     /* seconds, 0: 30 */
+	size_t max_body;        /* bytes, 0: 1 MiB */
+	const char *ca_file;    /* trust for https, NULL: the system store */
+	int allow_file;         /* file:// URLs too (mounted shares) */
+};
+
+struct cc_http_response {
+	long status;
+	char content_type[128];
+	struct cc_buf body;
+};
+
+/* Call once before any request (not thread-safe). */
+int cc_http_global_init(struct cc_err *err);
+void cc_http_global_cleanup(void);
+
+/* GET URL. A transport failure, a timeout or a body over the cap is an
+ * error; any HTTP status is returned in resp->status for the caller. */
+int cc_http_get(const char *url, const struct cc_http_opts *opts,
+    struct cc_http_response *resp, struct cc_err *err);
+void cc_http_response_free(struct cc_http_response *resp);
+
+#endif

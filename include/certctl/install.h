@@ -1,0 +1,52 @@
+/*
+ * The failsafe of DESIGN.md section 4: turn a key and whatever bundle of
+ * certificates arrived into a verified, ordered set, and install it only
+ * when every check holds. import, download and key promotion all end here.
+ */
+#ifndef CERTCTL_INSTALL_H
+#define CERTCTL_INSTALL_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "certctl/config.h"
+#include "certctl/store.h"
+#include "certctl/x509.h"
+
+struct cc_candidate {
+	const char *name;
+	EVP_PKEY *key;            /* NULL: use the live key, else the pending one */
+	STACK_OF(X509) *certs;    /* leaf, intermediates, roots, strays: any order */
+};
+
+struct cc_install_opts {
+	const struct cc_config *cfg;
+	struct cc_trust *trust;
+	time_t now;
+	int force;                /* allow a cert that expires before the live one */
+	int fetch;                /* complete the chain from caIssuers URLs */
+	int dry_run;              /* verify and decide, write nothing */
+};
+
+enum cc_install_outcome { CC_INSTALL_DONE, CC_INSTALL_SAME };
+
+struct cc_install_result {
+	enum cc_install_outcome outcome;
+	unsigned generation;
+	int promoted;             /* the pending key went live */
+	time_t not_after;
+	char serial[128];
+};
+
+int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
+    const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err);
+
+/* Follow caIssuers URLs from the top of CHAIN (or LEAF) until the path
+ * reaches TRUST, adding what is fetched to CHAIN. At most 4 hops. */
+int cc_chain_complete(X509 *leaf, STACK_OF(X509) *chain, struct cc_trust *trust,
+    struct cc_err *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* New private keys and CSRs (OpenSSL 3 EVP only). */
+#ifndef CERTCTL_KEYGEN_H
+#define CERTCTL_KEYGEN_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "certctl/buf.h"
+#include "certctl/config.h"
+#include "certctl/log.h"
+
+/* Parse "rsa", "ec", "ed25519" (and check bits / curve ranges). */
+int cc_key_spec_parse(const char *type, int bits, const char *curve, struct cc_key_spec *out,
+    struct cc_err *err);
+
+/* The spec of an existing key: same algorithm and size. */
+int cc_key_spec_of(EVP_PKEY *key, struct cc_key_spec *out);
+
+/* "EC P-256", "RSA 3072", "ED25519" */
+void cc_key_spec_describe(const struct cc_key_spec *spec, char *buf, size_t len);
+
+int cc_keygen(const struct cc_key_spec *spec, EVP_PKEY **out, struct cc_err *err);
+
+/* PKCS#8 PEM of KEY appended to OUT. */
+int cc_key_to_pem(EVP_PKEY *key, struct cc_buf *out, struct cc_err *err);
+
+/* A CSR for DOMAINS (CN = the first, every one a SAN), signed by KEY with
+ * SHA-256 (Ed25519: pure), as PEM appended to OUT. */
+int cc_csr_make(EVP_PKEY *key, char *const *domains, size_t ndomains, struct cc_buf *out,
+    struct cc_err *err);
+
+#endif

@@ -1,0 +1,96 @@
+/* HTTP over libcurl with the limits every caller needs. */
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "certctl/http.h"
+
+#define DEFAULT_MAX_BODY (1024 * 1024)
+
+struct sink {
+	struct cc_buf *body;
+	size_t max;
+	int too_large;
+};
+
+int cc_http_global_init(struct cc_err *err)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return cc_err_set(err, "cannot initialise libcurl");
+	return 0;
+}
+
+void cc_http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *arg)
+{
+	struct sink *sink = arg;
+	size_t len = size * n;
+
+	if (sink->body->len + len > sink->max) {
+		sink->too_large = 1;
+		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	return cc_buf_append(sink->body, data, len) == 0 ? len : 0;
+}
+
+int cc_http_get(const char *url, const struct cc_http_opts *opts,
+    struct cc_http_response *resp, struct cc_err *err)
+{
+	struct sink sink = { &resp->body, opts->max_body ? opts->max_body : DEFAULT_MAX_BODY, 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	const char *ctype = NULL;
+	CURLcode code;
+	CURL *curl;
+	int rc = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	if ((curl = curl_easy_init()) == NULL)
+		return cc_err_set(err, "cannot set up a request for '%s'", url);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, opts->allow_file ? "http,https,file" :
+	    "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout ?
+	    opts->connect_timeout : 10L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, opts->total_timeout ? opts->total_timeout : 30L);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)sink.max);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certctl");
+	if (opts->ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
+	code = curl_easy_perform(curl);
+	if (code != CURLE_OK) {
+		if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED)
+			cc_err_set(err, "'%s': response larger than %zu bytes", url, sink.max);
+		else
+			cc_err_set(err, "'%s': %s", url, errbuf[0] ? errbuf : curl_easy_strerror(code));
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
+		snprintf(resp->content_type, sizeof(resp->content_type), "%s", ctype);
+	if (resp->body.data == NULL && cc_buf_append(&resp->body, "", 0) == -1) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_easy_cleanup(curl);
+	if (rc == -1)
+		cc_http_response_free(resp);
+	return rc;
+}
+
+void cc_http_response_free(struct cc_http_response *resp)
+{
+	cc_buf_free(&resp->body);
+}

@@ -1,0 +1,297 @@
+/* Verify a candidate set (DESIGN.md section 4) and hand it to the store. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "certctl/http.h"
+#include "certctl/install.h"
+#include "certctl/keygen.h"
+
+#define CLOCK_SKEW 300
+#define AIA_HOPS 4
+#define AIA_MAX_BODY (64 * 1024)
+
+int cc_chain_complete(X509 *leaf, STACK_OF(X509) *chain, struct cc_trust *trust,
+    struct cc_err *err)
+{
+	struct cc_http_opts http = { .connect_timeout = 5, .total_timeout = 15,
+		.max_body = AIA_MAX_BODY };
+	struct cc_http_response resp;
+	struct cc_cert_facts facts;
+	STACK_OF(X509) *fetched = NULL;
+	X509 *top, *issuer;
+
+	for (int hop = 0; hop < AIA_HOPS; hop++) {
+		if (cc_chain_verify(trust, leaf, chain, NULL, NULL) == 0)
+			return 0;
+		top = sk_X509_num(chain) > 0 ? sk_X509_value(chain, sk_X509_num(chain) - 1) : leaf;
+		if (cc_cert_facts(top, &facts, err) == -1)
+			return -1;
+		if (facts.ca_issuers_url == NULL) {
+			cc_cert_facts_free(&facts);
+			return cc_err_set(err, "chain is incomplete and '%s' names no caIssuers URL",
+			    facts.subject);
+		}
+		if (cc_http_get(facts.ca_issuers_url, &http, &resp, err) == -1) {
+			cc_err_prefix(err, "fetching the issuer of '%s'", facts.subject);
+			cc_cert_facts_free(&facts);
+			return -1;
+		}
+		cc_cert_facts_free(&facts);
+		if (resp.status != 200) {
+			cc_err_set(err, "caIssuers URL answered HTTP %ld", resp.status);
+			cc_http_response_free(&resp);
+			return -1;
+		}
+		if (cc_certs_parse(resp.body.data, resp.body.len, &fetched, err) == -1) {
+			cc_http_response_free(&resp);
+			return cc_err_prefix(err, "caIssuers response");
+		}
+		cc_http_response_free(&resp);
+		issuer = NULL;
+		for (int i = 0; i < sk_X509_num(fetched) && issuer == NULL; i++)
+			if (X509_check_issued(sk_X509_value(fetched, i), top) == X509_V_OK)
+				issuer = sk_X509_value(fetched, i);
+		if (issuer == NULL || X509_cmp(issuer, top) == 0) {
+			sk_X509_pop_free(fetched, X509_free);
+			return cc_err_set(err, "caIssuers URL did not return the issuer");
+		}
+		if (X509_self_signed(issuer, 0) == 1) {
+			/* A root that is not trusted: fetching more cannot help. */
+			sk_X509_pop_free(fetched, X509_free);
+			break;
+		}
+		if (!X509_up_ref(issuer) || !sk_X509_push(chain, issuer)) {
+			sk_X509_pop_free(fetched, X509_free);
+			return cc_err_set(err, "out of memory");
+		}
+		sk_X509_pop_free(fetched, X509_free);
+	}
+	ERR_clear_error();
+	return cc_chain_verify(trust, leaf, chain, NULL, err);
+}
+
+static int check_leaf(X509 *leaf, const struct cc_cert_facts *f, const char *name,
+    const struct cc_install_opts *opts, struct cc_err *err)
+{
+	const struct cc_cert_conf *conf = cc_config_cert(opts->cfg, name);
+	char date[32];
+
+	if (f->not_before > opts->now + CLOCK_SKEW) {
+		cc_format_date(f->not_before, date, sizeof(date));
+		return cc_err_set(err, "certificate is not yet valid (from %s)", date);
+	}
+	if (f->not_after <= opts->now) {
+		cc_format_date(f->not_after, date, sizeof(date));
+		return cc_err_set(err, "certificate expired on %s", date);
+	}
+	if (strncmp(f->key, "RSA", 3) == 0 && f->key_bits < 2048)
+		return cc_err_set(err, "RSA key of %d bits (at least 2048 needed)", f->key_bits);
+	if (f->weak_signature)
+		return cc_err_set(err, "certificate has a weak signature (%s)", f->signature);
+	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)
+		if (!cc_cert_covers(leaf, conf->domains[i]))
+			return cc_err_set(err, "certificate does not cover configured domain '%s'",
+			    conf->domains[i]);
+	return 0;
+}
+
+/* The key for the leaf when the candidate brings none: live, else pending. */
+static int find_key(struct cc_store *store, const char *name, X509 *leaf, EVP_PKEY **key,
+    int *pending, struct cc_set *pending_set, struct cc_err *err)
+{
+	struct cc_set live;
+	EVP_PKEY *k = NULL;
+
+	*key = NULL;
+	*pending = 0;
+	if (cc_store_load_live(store, name, &live, err) == 1 && live.files[CC_F_PRIVKEY].present &&
+	    cc_key_parse(live.files[CC_F_PRIVKEY].data, live.files[CC_F_PRIVKEY].len, NULL, &k,
+	    NULL) == 0 && cc_key_matches(leaf, k)) {
+		*key = k;
+		cc_set_free(&live);
+		return 0;
+	}
+	EVP_PKEY_free(k);
+	k = NULL;
+	cc_set_free(&live);
+	if (cc_store_load_pending(store, name, pending_set, err) == 1 &&
+	    pending_set->files[CC_F_PRIVKEY].present &&
+	    cc_key_parse(pending_set->files[CC_F_PRIVKEY].data,
+	    pending_set->files[CC_F_PRIVKEY].len, NULL, &k, NULL) == 0 &&
+	    cc_key_matches(leaf, k)) {
+		*key = k;
+		*pending = 1;
+		return 0;
+	}
+	EVP_PKEY_free(k);
+	return cc_err_set(err, "the certificate matches neither the live nor a pending key "
+	    "of '%s' (give --key)", name);
+}
+
+/* 1 when the live set already holds exactly this leaf, key and chain;
+ * -1 (with err) when the candidate expires earlier and FORCE is off. */
+static int compare_live(struct cc_store *store, const char *name, X509 *leaf,
+    const char *fullchain, int force, struct cc_err *err)
+{
+	STACK_OF(X509) *live_certs = NULL;
+	struct cc_set live;
+	int rc = 0;
+
+	if (cc_store_load_live(store, name, &live, NULL) != 1 || !live.files[CC_F_CERT].present ||
+	    cc_certs_parse(live.files[CC_F_CERT].data, live.files[CC_F_CERT].len, &live_certs,
+	    NULL) == -1)
+		goto out;
+	if (X509_cmp(sk_X509_value(live_certs, 0), leaf) == 0 &&
+	    live.files[CC_F_FULLCHAIN].present &&
+	    strcmp((const char *)live.files[CC_F_FULLCHAIN].data, fullchain) == 0) {
+		rc = 1;
+		goto out;
+	}
+	if (!force && ASN1_TIME_compare(X509_get0_notAfter(leaf),
+	    X509_get0_notAfter(sk_X509_value(live_certs, 0))) < 0)
+		rc = cc_err_set(err, "certificate expires before the installed one (--force "
+		    "installs it anyway)");
+out:
+	sk_X509_pop_free(live_certs, X509_free);
+	cc_set_free(&live);
+	return rc;
+}
+
+static int owner_ids(const struct cc_policy *pol, uid_t *uid, gid_t *gid, struct cc_err *err)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (pol->owner != NULL) {
+		if ((pw = getpwnam(pol->owner)) == NULL)
+			return cc_err_set(err, "unknown owner '%s'", pol->owner);
+		*uid = pw->pw_uid;
+	}
+	if (pol->group != NULL) {
+		if ((gr = getgrnam(pol->group)) == NULL)
+			return cc_err_set(err, "unknown group '%s'", pol->group);
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/* Everything the files of the set are made of. */
+struct texts {
+	struct cc_buf key, cert, chain, full, combined;
+};
+
+static int render(EVP_PKEY *key, X509 *leaf, STACK_OF(X509) *chain, struct texts *t,
+    struct cc_err *err)
+{
+	if (cc_key_to_pem(key, &t->key, err) == -1)
+		return -1;
+	if (cc_cert_to_pem(leaf, &t->cert) == -1 || cc_buf_append(&t->chain, "", 0) == -1)
+		return cc_err_set(err, "out of memory");
+	for (int i = 0; i < sk_X509_num(chain); i++)
+		if (cc_cert_to_pem(sk_X509_value(chain, i), &t->chain) == -1)
+			return cc_err_set(err, "out of memory");
+	if (cc_buf_append(&t->full, t->cert.data, t->cert.len) == -1 ||
+	    cc_buf_append(&t->full, t->chain.data, t->chain.len) == -1 ||
+	    cc_buf_append(&t->combined, t->key.data, t->key.len) == -1 ||
+	    cc_buf_append(&t->combined, t->full.data, t->full.len) == -1)
+		return cc_err_set(err, "out of memory");
+	return 0;
+}
+
+static void texts_free(struct texts *t)
+{
+	cc_buf_free(&t->key);
+	cc_buf_free(&t->cert);
+	cc_buf_free(&t->chain);
+	cc_buf_free(&t->full);
+	cc_buf_free(&t->combined);
+}
+
+static void set_file(struct cc_install *in, enum cc_set_file f, const void *data, size_t len)
+{
+	in->files[f].data = data;
+	in->files[f].len = len;
+}
+
+int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
+    const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err)
+{
+	struct cc_chain_order order = { 0 };
+	struct cc_set pending = { 0 };
+	struct texts t = { 0 };
+	struct cc_cert_facts facts = { 0 };
+	struct cc_install in = { 0 };
+	struct cc_policy pol;
+	EVP_PKEY *key = cand->key, *found = NULL;
+	X509 *leaf;
+	int from_pending = 0, rc = -1, same;
+
+	memset(res, 0, sizeof(*res));
+	cc_config_policy(opts->cfg, cand->name, &pol);
+	if ((leaf = cc_bundle_leaf(cand->certs, key)) == NULL) {
+		if (key != NULL)
+			return cc_err_set(err, "key does not match any certificate given");
+		return cc_err_set(err, "no leaf certificate among those given");
+	}
+	if (key == NULL) {
+		if (find_key(store, cand->name, leaf, &found, &from_pending, &pending, err) == -1)
+			goto out;
+		key = found;
+	}
+	if (cc_cert_facts(leaf, &facts, err) == -1 ||
+	    check_leaf(leaf, &facts, cand->name, opts, err) == -1 ||
+	    cc_chain_order(leaf, cand->certs, &order, err) == -1)
+		goto out;
+	if (cc_chain_verify(opts->trust, leaf, order.chain, NULL, err) == -1 &&
+	    (!opts->fetch || cc_chain_complete(leaf, order.chain, opts->trust, err) == -1))
+		goto out;
+	if (render(key, leaf, order.chain, &t, err) == -1)
+		goto out;
+	if ((same = compare_live(store, cand->name, leaf, t.full.data, opts->force, err)) == -1)
+		goto out;
+	res->not_after = facts.not_after;
+	snprintf(res->serial, sizeof(res->serial), "%s", facts.serial);
+	res->promoted = from_pending;
+	if (same) {
+		res->outcome = CC_INSTALL_SAME;
+		rc = 0;
+		goto out;
+	}
+	res->outcome = CC_INSTALL_DONE;
+	if (opts->dry_run) {
+		rc = 0;
+		goto out;
+	}
+	in.name = cand->name;
+	in.key_mode = pol.key_mode;
+	if (owner_ids(&pol, &in.key_uid, &in.key_gid, err) == -1)
+		goto out;
+	set_file(&in, CC_F_PRIVKEY, t.key.data, t.key.len);
+	set_file(&in, CC_F_CERT, t.cert.data, t.cert.len);
+	set_file(&in, CC_F_CHAIN, t.chain.data, t.chain.len);
+	set_file(&in, CC_F_FULLCHAIN, t.full.data, t.full.len);
+	if (pol.combined)
+		set_file(&in, CC_F_COMBINED, t.combined.data, t.combined.len);
+	if (from_pending && pending.files[CC_F_CSR].present)
+		set_file(&in, CC_F_CSR, pending.files[CC_F_CSR].data, pending.files[CC_F_CSR].len);
+	if (cc_store_install(store, &in, &res->generation, err) == -1)
+		goto out;
+	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	cc_chain_order_free(&order);
+	cc_cert_facts_free(&facts);
+	cc_set_free(&pending);
+	texts_free(&t);
+	EVP_PKEY_free(found);
+	return rc;
+}
