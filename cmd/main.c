@@ -19,11 +19,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "check", cmd_check, cmd_check_usage, "inspect installed sets and report their health" },
-	{ "import", cmd_import, cmd_import_usage, "bring an existing key and certificate under "
-	    "management" },
 	{ "rekey", cmd_rekey, cmd_rekey_usage, "make new keys and CSRs, pending until their "
 	    "certificate arrives" },
+	{ "import", cmd_import, cmd_import_usage, "bring an existing key and certificate under "
+	    "management" },
+	{ "staple", cmd_staple, cmd_staple_usage, "keep an OCSP response per certificate fresh "
+	    "for stapling" },
+	{ "check", cmd_check, cmd_check_usage, "inspect installed sets and report their health" },
 };
 
 static const char main_usage[] =

@@ -37,9 +37,12 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 	return cc_buf_append(sink->body, data, len) == 0 ? len : 0;
 }
 
-int cc_http_get(const char *url, const struct cc_http_opts *opts,
-    struct cc_http_response *resp, struct cc_err *err)
+/* One request; BODY non-NULL makes it a POST of CONTENT_TYPE. */
+static int request(const char *url, const char *content_type, const void *body, size_t len,
+    const struct cc_http_opts *opts, struct cc_http_response *resp, struct cc_err *err)
 {
+	struct curl_slist *headers = NULL;
+	char header[160];
 	struct sink sink = { &resp->body, opts->max_body ? opts->max_body : DEFAULT_MAX_BODY, 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	const char *ctype = NULL;
@@ -49,7 +52,7 @@ int cc_http_get(const char *url, const struct cc_http_opts *opts,
 
 	memset(resp, 0, sizeof(*resp));
 	if ((curl = curl_easy_init()) == NULL)
-		return cc_err_set(err, "cannot set up a request for '%s'", url);
+		return cc_err_set(err, "cannot set up a request");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, opts->allow_file ? "http,https,file" :
 	    "http,https");
@@ -67,12 +70,22 @@ int cc_http_get(const char *url, const struct cc_http_opts *opts,
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certctl");
 	if (opts->ca_file != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
+	if (body != NULL) {
+		snprintf(header, sizeof(header), "Content-Type: %s", content_type);
+		if ((headers = curl_slist_append(NULL, header)) == NULL) {
+			cc_err_set(err, "out of memory");
+			goto out;
+		}
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
 	code = curl_easy_perform(curl);
 	if (code != CURLE_OK) {
 		if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED)
-			cc_err_set(err, "'%s': response larger than %zu bytes", url, sink.max);
+			cc_err_set(err, "response larger than %zu bytes", sink.max);
 		else
-			cc_err_set(err, "'%s': %s", url, errbuf[0] ? errbuf : curl_easy_strerror(code));
+			cc_err_set(err, "%s", errbuf[0] ? errbuf : curl_easy_strerror(code));
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -85,9 +98,22 @@ int cc_http_get(const char *url, const struct cc_http_opts *opts,
 	rc = 0;
 out:
 	curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
 	if (rc == -1)
 		cc_http_response_free(resp);
 	return rc;
+}
+
+int cc_http_get(const char *url, const struct cc_http_opts *opts,
+    struct cc_http_response *resp, struct cc_err *err)
+{
+	return request(url, NULL, NULL, 0, opts, resp, err);
+}
+
+int cc_http_post(const char *url, const char *content_type, const void *body, size_t len,
+    const struct cc_http_opts *opts, struct cc_http_response *resp, struct cc_err *err)
+{
+	return request(url, content_type, body, len, opts, resp, err);
 }
 
 void cc_http_response_free(struct cc_http_response *resp)

@@ -38,16 +38,19 @@ int cc_chain_complete(X509 *leaf, STACK_OF(X509) *chain, struct cc_trust *trust,
 			    facts.subject);
 		}
 		if (cc_http_get(facts.ca_issuers_url, &http, &resp, err) == -1) {
-			cc_err_prefix(err, "fetching the issuer of '%s'", facts.subject);
+			cc_err_prefix(err, "fetching the issuer of '%s' from '%s'", facts.subject,
+			    facts.ca_issuers_url);
 			cc_cert_facts_free(&facts);
 			return -1;
 		}
-		cc_cert_facts_free(&facts);
 		if (resp.status != 200) {
-			cc_err_set(err, "caIssuers URL answered HTTP %ld", resp.status);
+			cc_err_set(err, "caIssuers URL '%s' answered HTTP %ld", facts.ca_issuers_url,
+			    resp.status);
+			cc_cert_facts_free(&facts);
 			cc_http_response_free(&resp);
 			return -1;
 		}
+		cc_cert_facts_free(&facts);
 		if (cc_certs_parse(resp.body.data, resp.body.len, &fetched, err) == -1) {
 			cc_http_response_free(&resp);
 			return cc_err_prefix(err, "caIssuers response");

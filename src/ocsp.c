@@ -1,4 +1,5 @@
 /* OCSP responses: verification of a response for one certificate. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -93,6 +94,98 @@ out:
 	OCSP_CERTID_free(id);
 	OCSP_BASICRESP_free(basic);
 	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	return rc;
+}
+
+#define GET_MAX 255 /* RFC 5019: GET when the encoded request fits */
+
+/* URL + "/" + percent-encoded base64 of the request (RFC 6960 A.1). */
+static char *get_url(const char *url, const unsigned char *der, int len)
+{
+	char *b64, *out, *o;
+	size_t n = 4 * (((size_t)len + 2) / 3) + 1;
+	int enc;
+
+	if ((b64 = malloc(n)) == NULL)
+		return NULL;
+	enc = EVP_EncodeBlock((unsigned char *)b64, der, len);
+	if (enc < 0 || enc > GET_MAX || (out = malloc(strlen(url) + 3 * (size_t)enc + 2)) == NULL) {
+		free(b64);
+		return NULL;
+	}
+	o = out + sprintf(out, "%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/");
+	for (int i = 0; i < enc; i++)
+		o += strchr("+/=", b64[i]) ? sprintf(o, "%%%02X", (unsigned char)b64[i]) :
+		    sprintf(o, "%c", b64[i]);
+	free(b64);
+	return out;
+}
+
+static int check_nonce(const struct cc_buf *der, OCSP_REQUEST *req, struct cc_err *err)
+{
+	const unsigned char *p = (const unsigned char *)der->data;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)der->len);
+	OCSP_BASICRESP *basic = resp ? OCSP_response_get1_basic(resp) : NULL;
+	int ok = basic != NULL && OCSP_check_nonce(req, basic) == 1;
+
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	return ok ? 0 : cc_err_set(err, "OCSP response does not carry our nonce");
+}
+
+int cc_ocsp_fetch(const char *url, X509 *leaf, X509 *issuer, int nonce,
+    const struct cc_http_opts *http, struct cc_buf *der, struct cc_err *err)
+{
+	struct cc_http_response resp = { 0 };
+	OCSP_REQUEST *req = NULL;
+	OCSP_CERTID *id = NULL;
+	unsigned char *reqder = NULL;
+	char *get = NULL;
+	int len, rc = -1;
+
+	if ((req = OCSP_REQUEST_new()) == NULL ||
+	    (id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer)) == NULL ||
+	    OCSP_request_add0_id(req, id) == NULL) {
+		OCSP_CERTID_free(id);
+		cc_err_openssl(err, "cannot make an OCSP request");
+		goto out;
+	}
+	if (nonce && !OCSP_request_add1_nonce(req, NULL, -1)) {
+		cc_err_openssl(err, "cannot add a nonce");
+		goto out;
+	}
+	if ((len = i2d_OCSP_REQUEST(req, &reqder)) <= 0) {
+		cc_err_openssl(err, "cannot encode the OCSP request");
+		goto out;
+	}
+	if ((get = get_url(url, reqder, len)) != NULL)
+		rc = cc_http_get(get, http, &resp, err);
+	else
+		rc = cc_http_post(url, "application/ocsp-request", reqder, (size_t)len, http,
+		    &resp, err);
+	if (rc == -1) {
+		cc_err_prefix(err, "OCSP responder '%s'", url);
+		goto out;
+	}
+	rc = -1;
+	if (resp.status != 200) {
+		cc_err_set(err, "OCSP responder '%s' answered HTTP %ld", url, resp.status);
+		goto out;
+	}
+	if (cc_buf_append(der, resp.body.data, resp.body.len) == -1) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	if (nonce && check_nonce(der, req, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	cc_http_response_free(&resp);
+	free(get);
+	OPENSSL_free(reqder);
+	OCSP_REQUEST_free(req);
 	ERR_clear_error();
 	return rc;
 }

@@ -23,6 +23,7 @@ static const char *const set_file_names[CC_F_COUNT] = {
 	[CC_F_COMBINED] = "combined.pem",
 	[CC_F_CSR] = "csr.pem",
 	[CC_F_OCSP] = "ocsp.der",
+	[CC_F_COMBINED_OCSP] = "combined.pem.ocsp",
 };
 
 const char *cc_set_file_name(enum cc_set_file f)

@@ -30,9 +30,13 @@ int cc_http_global_init(struct cc_err *err);
 void cc_http_global_cleanup(void);
 
 /* GET URL. A transport failure, a timeout or a body over the cap is an
- * error; any HTTP status is returned in resp->status for the caller. */
+ * error (the message gives the reason, the caller names the URL); any
+ * HTTP status is returned in resp->status for the caller. */
 int cc_http_get(const char *url, const struct cc_http_opts *opts,
     struct cc_http_response *resp, struct cc_err *err);
+/* POST BODY as CONTENT_TYPE; otherwise as cc_http_get. */
+int cc_http_post(const char *url, const char *content_type, const void *body, size_t len,
+    const struct cc_http_opts *opts, struct cc_http_response *resp, struct cc_err *err);
 void cc_http_response_free(struct cc_http_response *resp);
 
 #endif

@@ -7,6 +7,8 @@
 
 #include <openssl/x509.h>
 
+#include "certctl/buf.h"
+#include "certctl/http.h"
 #include "certctl/log.h"
 #include "certctl/x509.h"
 
@@ -31,5 +33,14 @@ int cc_ocsp_response_verify(const void *der, size_t len, X509 *leaf, X509 *issue
     struct cc_trust *trust, time_t now, struct cc_staple_info *out, struct cc_err *err);
 
 const char *cc_ocsp_status_name(enum cc_ocsp_status status);
+
+/*
+ * Ask the responder at URL about LEAF (RFC 5019 profile: SHA-1 CertID;
+ * GET when the request fits in 255 bytes of base64, else POST). With
+ * NONCE a nonce is sent and must come back. The raw response is appended
+ * to DER; verify it with cc_ocsp_response_verify.
+ */
+int cc_ocsp_fetch(const char *url, X509 *leaf, X509 *issuer, int nonce,
+    const struct cc_http_opts *http, struct cc_buf *der, struct cc_err *err);
 
 #endif

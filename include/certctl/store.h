@@ -41,6 +41,7 @@ enum cc_set_file {
 	CC_F_COMBINED,
 	CC_F_CSR,
 	CC_F_OCSP,
+	CC_F_COMBINED_OCSP,     /* haproxy looks for <crt file>.ocsp */
 	CC_F_COUNT
 };
 

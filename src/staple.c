@@ -1,0 +1,195 @@
+/* One name's staple: refresh policy, fetch, verify, install, state. */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "certctl/staple.h"
+#include "certctl/x509.h"
+
+#define STAPLE_MAX (64 * 1024)
+
+struct live {
+	struct cc_set set;
+	X509 *leaf;
+	X509 *issuer;           /* borrowed from order.chain */
+	STACK_OF(X509) *certs;
+	STACK_OF(X509) *chain_pool;
+	struct cc_chain_order order;
+	struct cc_cert_facts facts;
+};
+
+static void live_free(struct live *l)
+{
+	cc_chain_order_free(&l->order);
+	cc_cert_facts_free(&l->facts);
+	sk_X509_pop_free(l->certs, X509_free);
+	sk_X509_pop_free(l->chain_pool, X509_free);
+	cc_set_free(&l->set);
+}
+
+static int load_live(struct cc_store *store, const char *name, struct live *l,
+    struct cc_err *err)
+{
+	const struct cc_file *cert, *chain;
+	int rc = cc_store_load_live(store, name, &l->set, err);
+
+	if (rc == 0)
+		return cc_err_set(err, "no certificate installed");
+	if (rc == -1)
+		return -1;
+	cert = &l->set.files[CC_F_CERT];
+	chain = &l->set.files[CC_F_CHAIN];
+	if (!cert->present || !chain->present)
+		return cc_err_errno(err, cert->present ? chain->errnum : cert->errnum,
+		    "cannot read %s", cert->present ? "chain.pem" : "cert.pem");
+	if (cc_certs_parse(cert->data, cert->len, &l->certs, err) == -1)
+		return cc_err_prefix(err, "cert.pem");
+	l->leaf = sk_X509_value(l->certs, 0);
+	if (cc_cert_facts(l->leaf, &l->facts, err) == -1)
+		return -1;
+	if (chain->len > 0 && cc_certs_parse(chain->data, chain->len, &l->chain_pool, err) == -1)
+		return cc_err_prefix(err, "chain.pem");
+	if (cc_chain_order(l->leaf, l->chain_pool ? l->chain_pool : l->certs, &l->order, err) == -1)
+		return -1;
+	l->issuer = sk_X509_num(l->order.chain) > 0 ? sk_X509_value(l->order.chain, 0) : NULL;
+	return 0;
+}
+
+/* Why the installed staple needs replacing, or NULL when it is fresh. */
+static const char *refresh_reason(const struct live *l, const struct cc_policy *pol,
+    const struct cc_staple_opts *opts, struct cc_staple_info *installed)
+{
+	const struct cc_file *f = &l->set.files[CC_F_OCSP];
+	long window, left;
+
+	if (!f->present)
+		return "no staple installed";
+	if (cc_ocsp_response_verify(f->data, f->len, l->leaf, l->issuer, opts->trust, opts->now,
+	    installed, NULL) == -1 || installed->status != CC_OCSP_GOOD)
+		return "the installed staple is not valid";
+	if (opts->force)
+		return "--force";
+	window = (long)(installed->next_update - installed->this_update);
+	left = (long)(installed->next_update - opts->now);
+	if (left < pol->ocsp_min_validity)
+		return "the staple expires within min_validity";
+	if (left < window * pol->ocsp_min_validity_percent / 100)
+		return "the staple is past min_validity_percent of its window";
+	return NULL;
+}
+
+static int install(struct cc_store *store, const char *name, const struct cc_policy *pol,
+    const struct cc_buf *der, struct cc_err *err)
+{
+	if (cc_store_replace_live_file(store, name, CC_F_OCSP, der->data, der->len, err) == -1)
+		return -1;
+	if (pol->combined && cc_store_replace_live_file(store, name, CC_F_COMBINED_OCSP,
+	    der->data, der->len, err) == -1)
+		return -1;
+	return 0;
+}
+
+/* Record the attempt; a failure to write state is not the run's failure. */
+static void record(struct cc_store *store, const char *name, time_t now, const char *error,
+    int revoked, time_t next_update)
+{
+	json_t *state = NULL, *staple;
+	json_int_t failures;
+
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		state = json_object();
+	if (state == NULL)
+		return;
+	staple = json_object_get(state, "staple");
+	if (!json_is_object(staple)) {
+		staple = json_object();
+		json_object_set_new(state, "staple", staple);
+	}
+	failures = json_integer_value(json_object_get(staple, "failures"));
+	json_object_set_new(staple, "last_attempt", json_integer(now));
+	if (error != NULL) {
+		json_object_set_new(staple, "last_error", json_string(error));
+		json_object_set_new(staple, "failures", json_integer(failures + 1));
+	} else {
+		json_object_del(staple, "last_error");
+		json_object_set_new(staple, "failures", json_integer(0));
+		json_object_set_new(staple, "last_success", json_integer(now));
+		json_object_set_new(staple, "next_update", json_integer(next_update));
+	}
+	json_object_set_new(staple, "revoked", json_boolean(revoked));
+	cc_store_state_write(store, name, state, NULL);
+	json_decref(state);
+}
+
+int cc_staple_name(struct cc_store *store, const char *name, const struct cc_staple_opts *opts,
+    struct cc_staple_result *res, struct cc_err *err)
+{
+	struct cc_http_opts http = { .connect_timeout = 5,
+		.total_timeout = opts->timeout ? opts->timeout : 15, .max_body = STAPLE_MAX };
+	struct cc_staple_info installed = { 0 };
+	struct cc_buf der = { 0 };
+	struct cc_policy pol;
+	struct live l = { 0 };
+	const char *why;
+	int rc = -1, revoked = 0, fetched = 0;
+
+	memset(res, 0, sizeof(*res));
+	cc_config_policy(opts->cfg, name, &pol);
+	if (load_live(store, name, &l, err) == -1)
+		goto out;
+	if (l.facts.ocsp_url == NULL) {
+		if (l.facts.must_staple) {
+			cc_err_set(err, "must-staple certificate names no OCSP responder");
+			goto fail;
+		}
+		res->outcome = CC_STAPLE_NO_OCSP;
+		rc = 0;
+		goto out;
+	}
+	if (l.issuer == NULL) {
+		cc_err_set(err, "chain.pem holds no issuer of the certificate");
+		goto fail;
+	}
+	if ((why = refresh_reason(&l, &pol, opts, &installed)) == NULL) {
+		res->outcome = CC_STAPLE_FRESH;
+		res->info = installed;
+		rc = 0;
+		goto out;
+	}
+	snprintf(res->reason, sizeof(res->reason), "%s", why);
+	if (opts->dry_run) {
+		res->outcome = CC_STAPLE_DUE;
+		rc = 0;
+		goto out;
+	}
+	fetched = 1;
+	if (cc_ocsp_fetch(l.facts.ocsp_url, l.leaf, l.issuer, opts->nonce, &http, &der, err) == -1 ||
+	    cc_ocsp_response_verify(der.data, der.len, l.leaf, l.issuer, opts->trust, opts->now,
+	    &res->info, err) == -1)
+		goto fail;
+	if (res->info.status != CC_OCSP_GOOD) {
+		revoked = res->info.status == CC_OCSP_REVOKED;
+		cc_err_set(err, "the OCSP responder says the certificate is %s",
+		    cc_ocsp_status_name(res->info.status));
+		goto fail;
+	}
+	if (installed.this_update > res->info.this_update && installed.status == CC_OCSP_GOOD &&
+	    installed.next_update > opts->now) {
+		cc_err_set(err, "the responder sent an older response than the installed one");
+		goto fail;
+	}
+	if (install(store, name, &pol, &der, err) == -1)
+		goto fail;
+	res->outcome = CC_STAPLE_UPDATED;
+	record(store, name, opts->now, NULL, 0, res->info.next_update);
+	rc = 0;
+	goto out;
+fail:
+	if (fetched || l.facts.must_staple)
+		record(store, name, opts->now, err->msg, revoked, 0);
+out:
+	cc_buf_free(&der);
+	live_free(&l);
+	return rc;
+}
