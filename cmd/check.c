@@ -101,6 +101,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct cc_buf report = { 0 };
 	struct cc_store *store = NULL;
 	struct cc_trust *trust = NULL;
+	struct cc_cert_cache *cache = NULL;
 	const char *output = NULL;
 	struct cc_err err;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout;
@@ -171,6 +172,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 	opts.cfg = cli->cfg;
 	opts.trust = trust;
+	opts.cache = cache = cc_cert_cache_new();
 	opts.now = time(NULL);
 	pool.store = store;
 	pool.opts = &opts;
@@ -192,6 +194,7 @@ out:
 	cc_names_free(pool.names, pool.count);
 	cc_buf_free(&report);
 	cc_trust_free(trust);
+	cc_cert_cache_free(cache);
 	cc_store_close(store);
 	return rc;
 }

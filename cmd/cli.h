@@ -68,11 +68,13 @@ void cli_usage(const char *usage, int to_stdout);
 
 /* The commands. */
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_download(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_rekey(struct cli *cli, int argc, char **argv);
 int cmd_staple(struct cli *cli, int argc, char **argv);
 
 extern const char cmd_check_usage[];
+extern const char cmd_download_usage[];
 extern const char cmd_import_usage[];
 extern const char cmd_rekey_usage[];
 extern const char cmd_staple_usage[];

@@ -21,6 +21,8 @@ struct command {
 static const struct command commands[] = {
 	{ "rekey", cmd_rekey, cmd_rekey_usage, "make new keys and CSRs, pending until their "
 	    "certificate arrives" },
+	{ "download", cmd_download, cmd_download_usage, "obtain and install certificates that "
+	    "are due" },
 	{ "import", cmd_import, cmd_import_usage, "bring an existing key and certificate under "
 	    "management" },
 	{ "staple", cmd_staple, cmd_staple_usage, "keep an OCSP response per certificate fresh "

@@ -133,8 +133,8 @@ static int parse_set(struct run *r)
 	if (r->set.files[CC_F_CHAIN].len == 0 || strspn((char *)r->set.files[CC_F_CHAIN].data,
 	    " \t\r\n") == r->set.files[CC_F_CHAIN].len)
 		r->chain = sk_X509_new_null();
-	else if (cc_certs_parse(r->set.files[CC_F_CHAIN].data, r->set.files[CC_F_CHAIN].len,
-	    &r->chain, &err) == -1) {
+	else if (cc_certs_parse_cached(r->opts->cache, r->set.files[CC_F_CHAIN].data,
+	    r->set.files[CC_F_CHAIN].len, &r->chain, &err) == -1) {
 		add(r, CC_CRITICAL, "chain.pem does not parse: %s", err.msg);
 		return 0;
 	}
@@ -212,7 +212,7 @@ static void check_bundle_file(struct run *r, enum cc_set_file which)
 	struct cc_err err;
 	int same;
 
-	if (!file->present)
+	if (!file->present || cc_bundle_equals(file->data, file->len, r->leaf, r->chain))
 		return;
 	if (cc_certs_parse(file->data, file->len, &certs, &err) == -1) {
 		add(r, CC_CRITICAL, "%s does not parse: %s", cc_set_file_name(which), err.msg);

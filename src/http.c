@@ -1,5 +1,7 @@
 /* HTTP over libcurl with the limits every caller needs. */
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -37,11 +39,54 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 	return cc_buf_append(sink->body, data, len) == 0 ? len : 0;
 }
 
+/* Keep every response header (of the last response, after redirects). */
+static size_t collect_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct cc_buf *headers = arg;
+	size_t len = size * n, i, end = len;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		headers->len = 0; /* a new response (redirect or 100-continue) */
+		return len;
+	}
+	while (end > 0 && (data[end - 1] == '\r' || data[end - 1] == '\n'))
+		end--;
+	if (end == 0 || memchr(data, ':', end) == NULL)
+		return len;
+	for (i = 0; i < end && data[i] != ':'; i++)
+		data[i] = (char)tolower((unsigned char)data[i]);
+	if (headers->len + end > 64 * 1024 || cc_buf_append(headers, data, end) == -1 ||
+	    cc_buf_append(headers, "\n", 1) == -1)
+		return 0;
+	return len;
+}
+
+const char *cc_http_header(const struct cc_http_response *resp, const char *name, int index,
+    char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+	const char *p = resp->headers.data, *eol;
+
+	for (; p != NULL && *p; p = eol + 1) {
+		if ((eol = strchr(p, '\n')) == NULL)
+			break;
+		if ((size_t)(eol - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == ':' &&
+		    index-- == 0) {
+			p += nlen + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			snprintf(out, outlen, "%.*s", (int)(eol - p), p);
+			return out;
+		}
+	}
+	return NULL;
+}
+
 /* One request; BODY non-NULL makes it a POST of CONTENT_TYPE. */
 static int request(const char *url, const char *content_type, const void *body, size_t len,
     const struct cc_http_opts *opts, struct cc_http_response *resp, struct cc_err *err)
 {
-	struct curl_slist *headers = NULL;
+	struct curl_slist *headers = NULL, *more;
 	char header[160];
 	struct sink sink = { &resp->body, opts->max_body ? opts->max_body : DEFAULT_MAX_BODY, 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -68,18 +113,25 @@ static int request(const char *url, const char *content_type, const void *body, 
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certctl");
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &resp->headers);
 	if (opts->ca_file != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
+	for (size_t i = 0; opts->headers != NULL && opts->headers[i] != NULL; i++)
+		if ((more = curl_slist_append(headers, opts->headers[i])) == NULL)
+			goto nomem;
+		else
+			headers = more;
 	if (body != NULL) {
 		snprintf(header, sizeof(header), "Content-Type: %s", content_type);
-		if ((headers = curl_slist_append(NULL, header)) == NULL) {
-			cc_err_set(err, "out of memory");
-			goto out;
-		}
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		if ((more = curl_slist_append(headers, header)) == NULL)
+			goto nomem;
+		headers = more;
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	}
+	if (headers != NULL)
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	code = curl_easy_perform(curl);
 	if (code != CURLE_OK) {
 		if (sink.too_large || code == CURLE_FILESIZE_EXCEEDED)
@@ -91,11 +143,14 @@ static int request(const char *url, const char *content_type, const void *body, 
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
 		snprintf(resp->content_type, sizeof(resp->content_type), "%s", ctype);
-	if (resp->body.data == NULL && cc_buf_append(&resp->body, "", 0) == -1) {
-		cc_err_set(err, "out of memory");
-		goto out;
-	}
+	if (resp->body.data == NULL && cc_buf_append(&resp->body, "", 0) == -1)
+		goto nomem;
+	if (resp->headers.data == NULL && cc_buf_append(&resp->headers, "", 0) == -1)
+		goto nomem;
 	rc = 0;
+	goto out;
+nomem:
+	cc_err_set(err, "out of memory");
 out:
 	curl_easy_cleanup(curl);
 	curl_slist_free_all(headers);
@@ -119,4 +174,5 @@ int cc_http_post(const char *url, const char *content_type, const void *body, si
 void cc_http_response_free(struct cc_http_response *resp)
 {
 	cc_buf_free(&resp->body);
+	cc_buf_free(&resp->headers);
 }

@@ -111,3 +111,58 @@ out:
 	free(basecopy);
 	return rc;
 }
+
+static int open_acme_dir(struct cc_store *store, const char *source, int create,
+    struct cc_err *err)
+{
+	char label[4096];
+	int fd;
+
+	if (!cc_name_valid(source))
+		return cc_err_set(err, "invalid source name '%s'", source);
+	if (create && (mkdirat(store->dirfd, ".acme", 0700) == -1 && errno != EEXIST))
+		return cc_err_errno(err, errno, "cannot create '%s/.acme'", store->path);
+	snprintf(label, sizeof(label), ".acme/%s", source);
+	if (create && mkdirat(store->dirfd, label, 0700) == -1 && errno != EEXIST)
+		return cc_err_errno(err, errno, "cannot create '%s/%s'", store->path, label);
+	fd = openat(store->dirfd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s/%s'", store->path, label);
+	return fd;
+}
+
+int cc_store_acme_read(struct cc_store *store, const char *source, const char *file,
+    struct cc_file *out, struct cc_err *err)
+{
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	out->errnum = ENOENT;
+	if ((fd = open_acme_dir(store, source, 0, err)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	cc_read_at(fd, file, out);
+	close(fd);
+	return 0;
+}
+
+int cc_store_acme_write(struct cc_store *store, const char *source, const char *file,
+    const void *data, size_t len, mode_t mode, struct cc_err *err)
+{
+	char tmp[256], label[4096];
+	int fd, rc;
+
+	if (store->mode != CC_STORE_WRITE)
+		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
+	if ((fd = open_acme_dir(store, source, 1, err)) == -1)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+	snprintf(label, sizeof(label), "%s/.acme/%s", store->path, source);
+	unlinkat(fd, tmp, 0);
+	rc = cc_write_at(fd, label, tmp, data, len, mode, (uid_t)-1, (gid_t)-1, err);
+	if (rc == 0 && (renameat(fd, tmp, fd, file) == -1 || fsync(fd) == -1))
+		rc = cc_err_errno(err, errno, "cannot replace '%s/%s'", label, file);
+	if (rc == -1)
+		unlinkat(fd, tmp, 0);
+	close(fd);
+	return rc;
+}

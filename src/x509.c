@@ -3,6 +3,8 @@
  * Chain ordering and verification are in x509_chain.c.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -198,6 +200,149 @@ static void skip_to_private_key(const unsigned char **p, size_t *left)
 	}
 }
 
+/* Unencrypted PKCS#8 PEM, the form certctl writes, straight through its
+ * algorithm's decoder: OpenSSL 3.0's generic decoder set-up costs several
+ * times more than the decoding itself. NULL when not of that form. */
+static EVP_PKEY *parse_plain_pkcs8(const unsigned char *p, size_t len)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	const unsigned char *q;
+	unsigned char *der = NULL;
+	char *name = NULL, *header = NULL;
+	EVP_PKEY *key = NULL;
+	long derlen = 0;
+	BIO *bio;
+
+	if (len < 27 || memcmp(p, "-----BEGIN PRIVATE KEY-----", 27) != 0 ||
+	    (bio = BIO_new_mem_buf(p, (int)len)) == NULL)
+		return NULL;
+	if (PEM_read_bio(bio, &name, &header, &der, &derlen) && strcmp(name, "PRIVATE KEY") == 0) {
+		q = der;
+		if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &q, derlen)) != NULL)
+			key = EVP_PKCS82PKEY(p8);
+	}
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_clear_free(der, (size_t)derlen);
+	BIO_free(bio);
+	ERR_clear_error();
+	return key;
+}
+
+int cc_bundle_equals(const void *buf, size_t len, X509 *leaf, STACK_OF(X509) *chain)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	unsigned char *der = NULL, *want = NULL;
+	char *name = NULL, *header = NULL;
+	long derlen;
+	int pos = 0, same = bio != NULL, wantlen;
+
+	while (same && PEM_read_bio(bio, &name, &header, &der, &derlen)) {
+		if (strcmp(name, "CERTIFICATE") == 0) {
+			X509 *c = pos == 0 ? leaf : pos <= sk_X509_num(chain) ?
+			    sk_X509_value(chain, pos - 1) : NULL;
+
+			wantlen = c ? i2d_X509(c, &want) : -1;
+			same = wantlen == derlen && memcmp(want, der, (size_t)derlen) == 0;
+			OPENSSL_free(want);
+			want = NULL;
+			pos++;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(der);
+		name = header = NULL;
+		der = NULL;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return same && pos == 1 + sk_X509_num(chain);
+}
+
+#define CACHE_SLOTS 32
+
+struct cc_cert_cache {
+	pthread_mutex_t lock;
+	size_t used;
+	struct {
+		unsigned char *bytes;
+		size_t len;
+		STACK_OF(X509) *certs;
+	} slot[CACHE_SLOTS];
+};
+
+struct cc_cert_cache *cc_cert_cache_new(void)
+{
+	struct cc_cert_cache *cache = calloc(1, sizeof(*cache));
+
+	if (cache != NULL && pthread_mutex_init(&cache->lock, NULL) != 0) {
+		free(cache);
+		return NULL;
+	}
+	return cache;
+}
+
+void cc_cert_cache_free(struct cc_cert_cache *cache)
+{
+	if (cache == NULL)
+		return;
+	for (size_t i = 0; i < cache->used; i++) {
+		free(cache->slot[i].bytes);
+		sk_X509_pop_free(cache->slot[i].certs, X509_free);
+	}
+	pthread_mutex_destroy(&cache->lock);
+	free(cache);
+}
+
+/* A new stack holding references to the certs of SRC. */
+static STACK_OF(X509) *share_certs(STACK_OF(X509) *src)
+{
+	STACK_OF(X509) *copy = sk_X509_new_reserve(NULL, sk_X509_num(src));
+
+	for (int i = 0; copy != NULL && i < sk_X509_num(src); i++)
+		if (!X509_up_ref(sk_X509_value(src, i)) || !sk_X509_push(copy, sk_X509_value(src, i))) {
+			sk_X509_pop_free(copy, X509_free);
+			return NULL;
+		}
+	return copy;
+}
+
+int cc_certs_parse_cached(struct cc_cert_cache *cache, const void *buf, size_t len,
+    STACK_OF(X509) **out, struct cc_err *err)
+{
+	STACK_OF(X509) *parsed;
+	size_t i;
+
+	if (cache == NULL)
+		return cc_certs_parse(buf, len, out, err);
+	*out = NULL;
+	pthread_mutex_lock(&cache->lock);
+	for (i = 0; i < cache->used; i++)
+		if (cache->slot[i].len == len && memcmp(cache->slot[i].bytes, buf, len) == 0) {
+			*out = share_certs(cache->slot[i].certs);
+			break;
+		}
+	pthread_mutex_unlock(&cache->lock);
+	if (*out != NULL)
+		return 0;
+	if (cc_certs_parse(buf, len, &parsed, err) == -1)
+		return -1;
+	pthread_mutex_lock(&cache->lock);
+	if (cache->used < CACHE_SLOTS && (cache->slot[cache->used].bytes = malloc(len)) != NULL) {
+		memcpy(cache->slot[cache->used].bytes, buf, len);
+		cache->slot[cache->used].len = len;
+		cache->slot[cache->used].certs = share_certs(parsed);
+		if (cache->slot[cache->used].certs != NULL)
+			cache->used++;
+		else
+			free(cache->slot[cache->used].bytes);
+	}
+	pthread_mutex_unlock(&cache->lock);
+	*out = parsed;
+	return 0;
+}
+
 int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **out,
     struct cc_err *err)
 {
@@ -209,6 +354,8 @@ int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **o
 
 	*out = NULL;
 	skip_to_private_key(&p, &left);
+	if ((*out = parse_plain_pkcs8(p, left)) != NULL)
+		return 0;
 	encrypted = find_bytes((const char *)p, left, "ENCRYPTED") != NULL;
 	dctx = OSSL_DECODER_CTX_new_for_pkey(&key, NULL, NULL, NULL,
 	    OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);

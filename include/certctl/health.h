@@ -34,6 +34,7 @@ struct cc_health {
 struct cc_health_opts {
 	const struct cc_config *cfg;    /* may be NULL */
 	struct cc_trust *trust;
+	struct cc_cert_cache *cache;    /* may be NULL */
 	time_t now;
 	long warn;                      /* seconds; < 0: from the config */
 	long crit;

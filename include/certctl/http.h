@@ -17,13 +17,19 @@ struct cc_http_opts {
 	size_t max_body;        /* bytes, 0: 1 MiB */
 	const char *ca_file;    /* trust for https, NULL: the system store */
 	int allow_file;         /* file:// URLs too (mounted shares) */
+	const char *const *headers; /* extra request headers, NULL-terminated */
 };
 
 struct cc_http_response {
 	long status;
 	char content_type[128];
 	struct cc_buf body;
+	struct cc_buf headers;  /* "name: value\n" lines, names in lower case */
 };
+
+/* The INDEX-th value of header NAME (lower case), or NULL. Borrowed. */
+const char *cc_http_header(const struct cc_http_response *resp, const char *name, int index,
+    char *out, size_t outlen);
 
 /* Call once before any request (not thread-safe). */
 int cc_http_global_init(struct cc_err *err);

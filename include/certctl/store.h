@@ -123,6 +123,13 @@ int cc_store_state_read(struct cc_store *store, const char *name, json_t **out,
 int cc_store_state_write(struct cc_store *store, const char *name, const json_t *state,
     struct cc_err *err);
 
+/* Files of an ACME source under .acme/SOURCE/ (account key, ...). The
+ * directory is 0700; files are written atomically with MODE. */
+int cc_store_acme_read(struct cc_store *store, const char *source, const char *file,
+    struct cc_file *out, struct cc_err *err);
+int cc_store_acme_write(struct cc_store *store, const char *source, const char *file,
+    const void *data, size_t len, mode_t mode, struct cc_err *err);
+
 /* Write PATH atomically (temp file in the same directory + rename). */
 int cc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
     struct cc_err *err);

@@ -23,6 +23,23 @@
  */
 int cc_certs_parse(const void *buf, size_t len, STACK_OF(X509) **out, struct cc_err *err);
 
+/* 1 when the certificate blocks of the PEM text BUF are exactly LEAF
+ * followed by CHAIN (compared as DER, without decoding certificates);
+ * 0 when they differ or do not decode. Other blocks (keys) are skipped. */
+int cc_bundle_equals(const void *buf, size_t len, X509 *leaf, STACK_OF(X509) *chain);
+
+/*
+ * A memo of parsed bundles, keyed by their bytes, shared by threads:
+ * a certdir with thousands of names has a handful of distinct chain.pem
+ * files, and decoding a certificate costs far more than comparing bytes.
+ */
+struct cc_cert_cache;
+struct cc_cert_cache *cc_cert_cache_new(void);
+void cc_cert_cache_free(struct cc_cert_cache *cache);
+/* As cc_certs_parse; CACHE may be NULL. */
+int cc_certs_parse_cached(struct cc_cert_cache *cache, const void *buf, size_t len,
+    STACK_OF(X509) **out, struct cc_err *err);
+
 /* A private key in PEM (PKCS#8 or traditional, encrypted with PASSWORD)
  * or DER. PASSWORD may be NULL. */
 int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **out,

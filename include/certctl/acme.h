@@ -1,0 +1,28 @@
+/*
+ * An ACME client (RFC 8555): directory, nonces, account, orders,
+ * authorizations, finalization and certificate download.
+ */
+#ifndef CERTCTL_ACME_H
+#define CERTCTL_ACME_H
+
+#include <stddef.h>
+
+#include "certctl/buf.h"
+#include "certctl/challenge.h"
+#include "certctl/config.h"
+#include "certctl/store.h"
+
+struct cc_acme;
+
+/* Fetch the directory and make sure an account exists (creating its key
+ * under CERTDIR/.acme/SOURCE/ and the account itself on first use). */
+int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_acme **out,
+    struct cc_err *err);
+void cc_acme_close(struct cc_acme *acme);
+
+/* Order a certificate for DOMAINS with CSR_PEM, answer the challenges,
+ * and append the certificate chain (PEM, leaf first) to CHAIN. */
+int cc_acme_issue(struct cc_acme *acme, char *const *domains, size_t ndomains,
+    const char *csr_pem, struct cc_buf *chain, struct cc_err *err);
+
+#endif

@@ -1,0 +1,539 @@
+/* The ACME protocol (RFC 8555) over the http module, signed with jws.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+
+#include "certctl/acme.h"
+#include "certctl/http.h"
+#include "certctl/jws.h"
+#include "certctl/keygen.h"
+#include "certctl/x509.h"
+
+#define NONCE_RETRIES 5
+#define POLL_SECONDS 120        /* the longest wait for an authz or order */
+#define RETRY_AFTER_MAX 10
+
+struct cc_acme {
+	const struct cc_source *src;
+	struct cc_http_opts http;
+	json_t *dir;
+	char nonce[512];
+	EVP_PKEY *key;
+	char *kid;
+	struct cc_buf thumbprint;
+};
+
+static const char *dir_url(struct cc_acme *a, const char *name)
+{
+	return json_string_value(json_object_get(a->dir, name));
+}
+
+static void take_nonce(struct cc_acme *a, const struct cc_http_response *resp)
+{
+	char value[512];
+
+	if (cc_http_header(resp, "replay-nonce", 0, value, sizeof(value)) != NULL)
+		snprintf(a->nonce, sizeof(a->nonce), "%s", value);
+}
+
+static int fresh_nonce(struct cc_acme *a, struct cc_err *err)
+{
+	struct cc_http_response resp;
+	const char *url = dir_url(a, "newNonce");
+
+	if (url == NULL)
+		return cc_err_set(err, "the ACME directory has no newNonce");
+	if (cc_http_get(url, &a->http, &resp, err) == -1)
+		return cc_err_prefix(err, "acme: '%s'", url);
+	take_nonce(a, &resp);
+	cc_http_response_free(&resp);
+	return a->nonce[0] ? 0 : cc_err_set(err, "acme: '%s' sent no Replay-Nonce", url);
+}
+
+/* "acme: urn:...:rateLimited: too many certificates (HTTP 429)" */
+static int problem(const struct cc_http_response *resp, json_t *body, const char *url,
+    struct cc_err *err)
+{
+	const char *type = json_string_value(json_object_get(body, "type"));
+	const char *detail = json_string_value(json_object_get(body, "detail"));
+
+	if (type == NULL)
+		return cc_err_set(err, "acme: '%s' answered HTTP %ld", url, resp->status);
+	return cc_err_set(err, "acme: %s: %s (HTTP %ld)", type, detail ? detail : "",
+	    resp->status);
+}
+
+/*
+ * POST a signed request (PAYLOAD NULL: POST-as-GET) and decode a JSON
+ * answer into *BODY (NULL for a non-JSON answer such as a certificate).
+ * A badNonce is retried with the fresh nonce the server sent.
+ */
+static int post(struct cc_acme *a, const char *url, const json_t *payload, const char *kid,
+    struct cc_http_response *resp, json_t **body, struct cc_err *err)
+{
+	struct cc_buf jws = { 0 };
+	const char *type;
+
+	*body = NULL;
+	for (int attempt = 0; attempt <= NONCE_RETRIES; attempt++) {
+		if (!a->nonce[0] && fresh_nonce(a, err) == -1)
+			return -1;
+		jws.len = 0;
+		if (cc_jws_sign(a->key, kid, a->nonce, url, payload, &jws, err) == -1) {
+			cc_buf_free(&jws);
+			return -1;
+		}
+		a->nonce[0] = '\0';
+		if (cc_http_post(url, "application/jose+json", jws.data, jws.len, &a->http, resp,
+		    err) == -1) {
+			cc_buf_free(&jws);
+			return cc_err_prefix(err, "acme: '%s'", url);
+		}
+		take_nonce(a, resp);
+		if (strncmp(resp->content_type, "application/", 12) == 0 &&
+		    strstr(resp->content_type, "json") != NULL)
+			*body = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+		type = json_string_value(json_object_get(*body, "type"));
+		if (resp->status == 400 && type != NULL &&
+		    strcmp(type, "urn:ietf:params:acme:error:badNonce") == 0 &&
+		    attempt < NONCE_RETRIES) {
+			json_decref(*body);
+			*body = NULL;
+			cc_http_response_free(resp);
+			continue;
+		}
+		break;
+	}
+	cc_buf_free(&jws);
+	if (resp->status >= 400) {
+		problem(resp, *body, url, err);
+		json_decref(*body);
+		*body = NULL;
+		cc_http_response_free(resp);
+		return -1;
+	}
+	if (strstr(resp->content_type, "json") != NULL && *body == NULL) {
+		cc_http_response_free(resp);
+		return cc_err_set(err, "acme: '%s' sent malformed JSON", url);
+	}
+	return 0;
+}
+
+/* POST and keep only the JSON object answer. */
+static int post_json(struct cc_acme *a, const char *url, const json_t *payload, json_t **body,
+    char *location, size_t loclen, struct cc_err *err)
+{
+	struct cc_http_response resp;
+
+	if (post(a, url, payload, a->kid, &resp, body, err) == -1)
+		return -1;
+	if (location != NULL &&
+	    cc_http_header(&resp, "location", 0, location, loclen) == NULL)
+		location[0] = '\0';
+	cc_http_response_free(&resp);
+	if (!json_is_object(*body)) {
+		json_decref(*body);
+		*body = NULL;
+		return cc_err_set(err, "acme: '%s' did not answer with a JSON object", url);
+	}
+	return 0;
+}
+
+static int load_account_key(struct cc_acme *a, struct cc_store *store, struct cc_err *err)
+{
+	struct cc_key_spec spec = { .type = CC_KEY_EC, .curve = "P-256" };
+	struct cc_buf pem = { 0 };
+	struct cc_file f;
+	int rc;
+
+	if (cc_store_acme_read(store, a->src->name, "account.key", &f, err) == -1)
+		return -1;
+	if (f.present) {
+		rc = cc_key_parse(f.data, f.len, NULL, &a->key, err);
+		free(f.data);
+		return rc == -1 ? cc_err_prefix(err, "account key of '%s'", a->src->name) : 0;
+	}
+	if (f.errnum != ENOENT)
+		return cc_err_errno(err, f.errnum, "cannot read the account key of '%s'",
+		    a->src->name);
+	if (cc_keygen(&spec, &a->key, err) == -1 || cc_key_to_pem(a->key, &pem, err) == -1 ||
+	    cc_store_acme_write(store, a->src->name, "account.key", pem.data, pem.len, 0600,
+	    err) == -1)
+		rc = -1;
+	else
+		rc = 0;
+	cc_buf_free(&pem);
+	return rc;
+}
+
+static int register_account(struct cc_acme *a, struct cc_err *err)
+{
+	struct cc_http_response resp;
+	const char *url = dir_url(a, "newAccount");
+	char location[1024];
+	json_t *req, *contact = json_array(), *body = NULL, *eab;
+	int rc = -1;
+
+	if (url == NULL)
+		return cc_err_set(err, "the ACME directory has no newAccount");
+	if (!a->src->agree_tos)
+		return cc_err_set(err, "source '%s': set 'agree_tos: true' to accept the CA's "
+		    "terms of service before an account is made", a->src->name);
+	for (size_t i = 0; i < a->src->ncontact; i++)
+		json_array_append_new(contact, json_string(a->src->contact[i]));
+	req = json_pack("{s:b, s:o}", "termsOfServiceAgreed", 1, "contact", contact);
+	if (req == NULL)
+		return cc_err_set(err, "out of memory");
+	if (a->src->eab_kid != NULL) {
+		if ((eab = cc_jws_eab(a->key, a->src->eab_kid, a->src->eab_hmac_key, url, err)) == NULL)
+			goto out;
+		json_object_set_new(req, "externalAccountBinding", eab);
+	}
+	if (post(a, url, req, NULL, &resp, &body, err) == -1)
+		goto out;
+	if (cc_http_header(&resp, "location", 0, location, sizeof(location)) == NULL) {
+		cc_err_set(err, "acme: newAccount answered without a Location");
+	} else if ((a->kid = strdup(location)) != NULL) {
+		rc = 0;
+	}
+	cc_http_response_free(&resp);
+out:
+	json_decref(body);
+	json_decref(req);
+	return rc;
+}
+
+int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_acme **out,
+    struct cc_err *err)
+{
+	struct cc_http_response resp;
+	struct cc_acme *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (a == NULL)
+		return cc_err_set(err, "out of memory");
+	a->src = src;
+	a->http.ca_file = src->ca_file;
+	a->http.connect_timeout = 10;
+	a->http.total_timeout = 60;
+	if (cc_http_get(src->directory, &a->http, &resp, err) == -1) {
+		cc_err_prefix(err, "acme: directory '%s'", src->directory);
+		goto fail;
+	}
+	a->dir = resp.status == 200 ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
+	cc_http_response_free(&resp);
+	if (!json_is_object(a->dir) || dir_url(a, "newOrder") == NULL) {
+		cc_err_set(err, "acme: '%s' is not an ACME directory", src->directory);
+		goto fail;
+	}
+	if (load_account_key(a, store, err) == -1 || cc_jwk_thumbprint(a->key, &a->thumbprint) == -1 ||
+	    register_account(a, err) == -1)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	cc_acme_close(a);
+	return -1;
+}
+
+void cc_acme_close(struct cc_acme *a)
+{
+	if (a == NULL)
+		return;
+	json_decref(a->dir);
+	EVP_PKEY_free(a->key);
+	free(a->kid);
+	cc_buf_free(&a->thumbprint);
+	free(a);
+}
+
+static void pause_for(long seconds)
+{
+	struct timespec ts = { seconds > RETRY_AFTER_MAX ? RETRY_AFTER_MAX :
+		seconds < 1 ? 1 : seconds, 0 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* POST-as-GET URL until its status leaves WAITING_1/WAITING_2. */
+static int poll_status(struct cc_acme *a, const char *url, const char *waiting1,
+    const char *waiting2, json_t **body, struct cc_err *err)
+{
+	struct cc_http_response resp;
+	time_t deadline = time(NULL) + POLL_SECONDS;
+	const char *status;
+	char after[64];
+	long wait;
+
+	for (;;) {
+		if (post(a, url, NULL, a->kid, &resp, body, err) == -1)
+			return -1;
+		wait = cc_http_header(&resp, "retry-after", 0, after, sizeof(after)) ?
+		    atol(after) : 1;
+		cc_http_response_free(&resp);
+		status = json_string_value(json_object_get(*body, "status"));
+		if (status == NULL) {
+			json_decref(*body);
+			*body = NULL;
+			return cc_err_set(err, "acme: '%s' answered without a status", url);
+		}
+		if (strcmp(status, waiting1) != 0 && strcmp(status, waiting2) != 0)
+			return 0;
+		json_decref(*body);
+		*body = NULL;
+		if (time(NULL) + wait > deadline)
+			return cc_err_set(err, "acme: '%s' still %s after %d s", url, status,
+			    POLL_SECONDS);
+		pause_for(wait);
+	}
+}
+
+struct pending_answer {
+	char *domain;
+	char *token;
+	char *keyauth;
+	char *authz;
+};
+
+/* Answer the challenge of one authorization; records what to clean up. */
+static int answer_authz(struct cc_acme *a, struct cc_responder *r, const char *authz_url,
+    struct pending_answer *ans, struct cc_err *err)
+{
+	const char *type = cc_responder_type(r), *status, *domain, *token = NULL, *curl = NULL;
+	json_t *authz = NULL, *challenges, *ch, *empty = json_object(), *reply = NULL;
+	struct cc_buf keyauth = { 0 }, name = { 0 };
+	size_t i;
+	int rc = -1;
+
+	if (post_json(a, authz_url, NULL, &authz, NULL, 0, err) == -1)
+		goto out;
+	status = json_string_value(json_object_get(authz, "status"));
+	domain = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
+	if (status == NULL || domain == NULL) {
+		cc_err_set(err, "acme: malformed authorization '%s'", authz_url);
+		goto out;
+	}
+	if (strcmp(status, "valid") == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (strcmp(status, "pending") != 0) {
+		cc_err_set(err, "acme: authorization for '%s' is %s", domain, status);
+		goto out;
+	}
+	challenges = json_object_get(authz, "challenges");
+	json_array_foreach(challenges, i, ch)
+		if (json_is_string(json_object_get(ch, "type")) &&
+		    strcmp(json_string_value(json_object_get(ch, "type")), type) == 0) {
+			token = json_string_value(json_object_get(ch, "token"));
+			curl = json_string_value(json_object_get(ch, "url"));
+			break;
+		}
+	if (token == NULL || curl == NULL) {
+		cc_err_set(err, "acme: the CA offers no %s challenge for '%s'%s", type, domain,
+		    json_is_true(json_object_get(authz, "wildcard")) ? " (wildcards need dns-01)" :
+		    "");
+		goto out;
+	}
+	if (cc_buf_printf(&keyauth, "%s.%s", token, a->thumbprint.data) == -1) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	/* The identifier of a wildcard authorization lacks the "*.". */
+	if (cc_buf_printf(&name, "%s%s", json_is_true(json_object_get(authz, "wildcard")) ?
+	    "*." : "", domain) == -1) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	ans->domain = strdup(name.data);
+	ans->token = strdup(token);
+	ans->keyauth = strdup(keyauth.data);
+	ans->authz = strdup(authz_url);
+	if (!ans->domain || !ans->token || !ans->keyauth || !ans->authz) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	if (cc_responder_set(r, ans->domain, token, keyauth.data, err) == -1 ||
+	    post_json(a, curl, empty, &reply, NULL, 0, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	json_decref(reply);
+	json_decref(empty);
+	json_decref(authz);
+	cc_buf_free(&keyauth);
+	cc_buf_free(&name);
+	return rc;
+}
+
+static int wait_valid(struct cc_acme *a, const struct pending_answer *ans, struct cc_err *err)
+{
+	json_t *authz = NULL, *ch;
+	const char *detail = NULL;
+	size_t i;
+	int rc;
+
+	if (poll_status(a, ans->authz, "pending", "processing", &authz, err) == -1)
+		return -1;
+	rc = strcmp(json_string_value(json_object_get(authz, "status")), "valid") == 0 ? 0 : -1;
+	if (rc == -1) {
+		json_array_foreach(json_object_get(authz, "challenges"), i, ch)
+			if (json_object_get(ch, "error") != NULL)
+				detail = json_string_value(json_object_get(json_object_get(ch, "error"),
+				    "detail"));
+		cc_err_set(err, "acme: the challenge for '%s' failed: %s", ans->domain,
+		    detail ? detail : json_string_value(json_object_get(authz, "status")));
+	}
+	json_decref(authz);
+	return rc;
+}
+
+static int csr_b64url(const char *pem, struct cc_buf *out, struct cc_err *err)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int len = req ? i2d_X509_REQ(req, &der) : -1;
+	int rc = len > 0 ? cc_b64url(der, (size_t)len, out) : cc_err_openssl(err, "bad CSR");
+
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	BIO_free(bio);
+	return rc;
+}
+
+/* Get the certificate chain, preferring an alternate whose top issuer's
+ * CN is preferred_chain. */
+static int download(struct cc_acme *a, const char *url, struct cc_buf *chain, struct cc_err *err)
+{
+	struct cc_http_response resp;
+	char link[1024], alt[1024];
+	json_t *body = NULL;
+	int rc;
+
+	if (post(a, url, NULL, a->kid, &resp, &body, err) == -1)
+		return -1;
+	json_decref(body);
+	rc = cc_buf_append(chain, resp.body.data, resp.body.len);
+	for (int i = 0; a->src->preferred_chain != NULL && rc == 0 &&
+	    cc_http_header(&resp, "link", i, link, sizeof(link)) != NULL; i++) {
+		struct cc_http_response altresp;
+		STACK_OF(X509) *certs = NULL;
+		struct cc_cert_facts f;
+		char *lt = strchr(link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+		if (gt == NULL || strstr(gt, "rel=\"alternate\"") == NULL)
+			continue;
+		snprintf(alt, sizeof(alt), "%.*s", (int)(gt - lt - 1), lt + 1);
+		if (post(a, alt, NULL, a->kid, &altresp, &body, err) == -1)
+			break;
+		json_decref(body);
+		if (cc_certs_parse(altresp.body.data, altresp.body.len, &certs, NULL) == 0 &&
+		    cc_cert_facts(sk_X509_value(certs, sk_X509_num(certs) - 1), &f, NULL) == 0) {
+			if (strcmp(f.issuer, a->src->preferred_chain) == 0) {
+				chain->len = 0;
+				rc = cc_buf_append(chain, altresp.body.data, altresp.body.len);
+				cc_cert_facts_free(&f);
+				sk_X509_pop_free(certs, X509_free);
+				cc_http_response_free(&altresp);
+				break;
+			}
+			cc_cert_facts_free(&f);
+		}
+		sk_X509_pop_free(certs, X509_free);
+		cc_http_response_free(&altresp);
+	}
+	cc_http_response_free(&resp);
+	return rc == 0 ? 0 : cc_err_set(err, "out of memory");
+}
+
+static int is_ip(const char *text)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, text, addr) == 1 || inet_pton(AF_INET6, text, addr) == 1;
+}
+
+int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
+    const char *csr_pem, struct cc_buf *chain, struct cc_err *err)
+{
+	struct pending_answer answers[64] = { 0 };
+	struct cc_responder *r = NULL;
+	struct cc_buf csr = { 0 };
+	json_t *req = NULL, *order = NULL, *ids = json_array(), *authzs, *v, *fin = NULL;
+	char order_url[1024];
+	const char *finalize, *cert_url;
+	size_t i, nanswers = 0;
+	int rc = -1;
+
+	for (i = 0; i < ndomains; i++)
+		json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
+		    is_ip(domains[i]) ? "ip" : "dns", "value", domains[i]));
+	if ((req = json_pack("{s:o}", "identifiers", ids)) == NULL ||
+	    post_json(a, dir_url(a, "newOrder"), req, &order, order_url, sizeof(order_url),
+	    err) == -1)
+		goto out;
+	authzs = json_object_get(order, "authorizations");
+	if (!json_is_array(authzs) || json_array_size(authzs) > 64) {
+		cc_err_set(err, "acme: the order lists no authorizations");
+		goto out;
+	}
+	if (cc_responder_open(a->src, &r, err) == -1)
+		goto out;
+	json_array_foreach(authzs, i, v) {
+		if (!json_is_string(v)) {
+			cc_err_set(err, "acme: malformed authorization list");
+			goto out;
+		}
+		if (answer_authz(a, r, json_string_value(v), &answers[nanswers], err) == -1) {
+			nanswers++;
+			goto out;
+		}
+		nanswers += answers[nanswers].token != NULL;
+	}
+	for (i = 0; i < nanswers; i++)
+		if (wait_valid(a, &answers[i], err) == -1)
+			goto out;
+	finalize = json_string_value(json_object_get(order, "finalize"));
+	if (finalize == NULL || order_url[0] == '\0') {
+		cc_err_set(err, "acme: the order has no finalize URL or Location");
+		goto out;
+	}
+	json_decref(req);
+	req = NULL;
+	if (csr_b64url(csr_pem, &csr, err) == -1 ||
+	    (req = json_pack("{s:s}", "csr", csr.data)) == NULL ||
+	    post_json(a, finalize, req, &fin, NULL, 0, err) == -1)
+		goto out;
+	json_decref(order);
+	order = NULL;
+	if (poll_status(a, order_url, "pending", "processing", &order, err) == -1)
+		goto out;
+	cert_url = json_string_value(json_object_get(order, "certificate"));
+	if (strcmp(json_string_value(json_object_get(order, "status")), "valid") != 0 ||
+	    cert_url == NULL) {
+		cc_err_set(err, "acme: the order ended %s without a certificate",
+		    json_string_value(json_object_get(order, "status")));
+		goto out;
+	}
+	rc = download(a, cert_url, chain, err);
+out:
+	for (i = 0; i < nanswers; i++) {
+		if (r != NULL && answers[i].token != NULL)
+			cc_responder_clear(r, answers[i].domain, answers[i].token, answers[i].keyauth);
+		free(answers[i].domain);
+		free(answers[i].token);
+		free(answers[i].keyauth);
+		free(answers[i].authz);
+	}
+	cc_responder_close(r);
+	cc_buf_free(&csr);
+	json_decref(fin);
+	json_decref(req);
+	json_decref(order);
+	return rc;
+}
