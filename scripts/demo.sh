@@ -1,44 +1,61 @@
 #!/usr/bin/env bash
-# The main job on an embedded default, start to finish, on this machine:
-# install dependencies, build, make a temporary certdir from a throwaway
-# test PKI, and show what `certctl check` says about it.
+# The main job, start to finish, on this machine: install dependencies,
+# build, start a local ACME CA (Pebble, on loopback, with a TLS cert from a
+# throwaway test PKI), write a config from certbotctl.conf.example for a
+# temporary certdir, then issue, install, check and staple:
 #
-# (The ACME path of `certctl download` against a local Pebble replaces the
-# hand-built certdir once download exists.)
+#   certctl download --all && certctl check --all && certctl staple --all
 set -euo pipefail
 cd "$(dirname "$0")/.."
+src=$PWD
 
-bash scripts/install-deps.sh
-[ -f build/build.ninja ] || meson setup build
-meson compile -C build
+bash scripts/install-deps.sh >/dev/null
+[ -f build/build.ninja ] || meson setup build >/dev/null
+meson compile -C build >/dev/null
+certctl=$src/build/certctl
 
 work=$(mktemp -d /tmp/certctl-demo.XXXXXX)
 # shellcheck source=tests/helpers/pki.bash
 source tests/helpers/pki.bash
-pki_init "$work/pki"
-pki_leaf "$work/pki" www.example.com --san www.example.com,example.com
-pki_leaf "$work/pki" api.example.com --days 12
-certdir="$work/certdir"
-mkdir -m 0755 "$certdir"
-certdir_put "$certdir" www.example.com "$work/pki/www.example.com.key" \
-    "$work/pki/www.example.com.crt" "$work/pki/www.example.com.chain.pem"
-certdir_put "$certdir" api.example.com "$work/pki/api.example.com.key" \
-    "$work/pki/api.example.com.crt" "$work/pki/api.example.com.chain.pem"
-cat > "$work/certctl.conf" <<YAML
-certdir: $certdir
-trust: $work/pki/trust.pem
-certificates:
-  www.example.com:
-    domains: [www.example.com, example.com]
-  api.example.com:
-YAML
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+wait_port() {
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# shellcheck source=tests/helpers/pebble.bash
+source tests/helpers/pebble.bash
+trap pebble_stop EXIT
+echo "== starting Pebble (ACME CA) on loopback"
+pebble_start "$work/pebble"
+echo "   $PEBBLE_URL"
 
-echo "== certctl check --all -v (exit code: 0 OK, 1 WARNING, 2 CRITICAL)"
+# The example config, pointed at Pebble, the temporary certdir, and the
+# built-in http-01 listener on the port Pebble validates.
+certdir=$work/certdir
+sed -e "s|^certdir: .*|certdir: $certdir|" \
+    -e "s|^trust: .*|trust: $PEBBLE_ROOTS|" \
+    -e "s|directory: https://acme-v02.api.letsencrypt.org/directory|directory: $PEBBLE_URL\n    ca_file: $PEBBLE_CA|" \
+    -e "s|challenge: {type: http-01, webroot: /var/www/acme}|challenge: {type: http-01, listen: \"127.0.0.1:$PEBBLE_HTTP_PORT\"}|" \
+    -e "s|deploy_hook: systemctl reload nginx.*|deploy_hook: 'echo \"  (deploy_hook ran for \$CERTCTL_NAME)\"'|" \
+    certbotctl.conf.example > "$work/certctl.conf"
+echo "== config: $work/certctl.conf"
+cd "$work"
+
+echo "== certctl download --all   (first run: issues)"
 set +e
-./build/certctl -c "$work/certctl.conf" check --all -v
-echo "exit code: $?"
-echo "== certctl check --all --format prometheus"
-./build/certctl -c "$work/certctl.conf" check --all --format prometheus
+"$certctl" -c certctl.conf download --all; echo "   exit $? (0: changed, reload services)"
+echo "== certctl download --all   (second run: nothing due, prints nothing)"
+"$certctl" -c certctl.conf download --all; echo "   exit $? (10: nothing to do)"
+echo "== certctl check --all -v"
+"$certctl" -c certctl.conf check --all -v; echo "   exit $? (0 OK, 1 WARNING, 2 CRITICAL)"
+echo "== certctl staple --all -v  (Pebble's certificates name no OCSP responder)"
+"$certctl" -c certctl.conf -v staple --all; echo "   exit $? (10: nothing to staple)"
 set -e
-echo "== the certdir ($certdir)"
-ls -la "$certdir" "$certdir/.live"
+echo "== the certdir: $certdir"
+ls -l "$certdir" "$certdir/www.example.com/"
+openssl x509 -in "$certdir/www.example.com/cert.pem" -noout -subject -issuer -enddate -ext subjectAltName

@@ -181,6 +181,7 @@ int cc_download_deploy_hook(const struct cc_config *cfg, const char *name, struc
 
 	if (conf == NULL || conf->deploy_hook == NULL)
 		return 0;
+	fflush(NULL); /* our own lines first, then the hook's */
 	if ((pid = fork()) == -1)
 		return cc_err_errno(err, errno, "cannot run deploy_hook");
 	if (pid == 0) {

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# A local ACME CA for tests and the demo: Pebble and pebble-challtestsrv
+# (Debian packages) on loopback ports picked at run time.
+#
+#   pebble_start DIR [ENV=VALUE...]   start both; sets PEBBLE_DIR, PEBBLE_URL,
+#                                     PEBBLE_CA (trust for its HTTPS),
+#                                     PEBBLE_ROOTS (trust for what it issues),
+#                                     PEBBLE_HTTP_PORT (http-01 port),
+#                                     CHALLTESTSRV (its management URL)
+#   pebble_stop                       stop both
+#   pebble_source NAME CHALLENGE-YAML prints a sources: entry for certctl.conf
+#
+# Needs tests/helpers/pki.bash and common.bash (free_port, wait_port).
+
+pebble_start() {
+    local dir=$1 port mgmt dns chall
+    shift
+    mkdir -p "$dir"
+    pki_init "$dir/pki" || return 1
+    pki_leaf "$dir/pki" localhost --san localhost,IP:127.0.0.1 || return 1
+    port=$(free_port)
+    mgmt=$(free_port)
+    dns=$(free_port)
+    chall=$(free_port)
+    PEBBLE_HTTP_PORT=$(free_port)
+    cat > "$dir/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
+  "certificate": "$dir/pki/localhost.full.pem", "privateKey": "$dir/pki/localhost.key",
+  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "",
+  "externalAccountBindingRequired": false}}
+JSON
+    # Every name resolves to 127.0.0.1 (and only IPv4, so that validation
+    # reaches listeners bound to 127.0.0.1).
+    pebble-challtestsrv -dns01 "127.0.0.1:$dns" -http01 "" -https01 "" -tlsalpn01 "" \
+        -management "127.0.0.1:$chall" -defaultIPv6 "" >"$dir/challtestsrv.log" 2>&1 &
+    PEBBLE_CHALL_PID=$!
+    env PEBBLE_VA_NOSLEEP=1 "$@" pebble -config "$dir/pebble.json" \
+        -dnsserver "127.0.0.1:$dns" >"$dir/pebble.log" 2>&1 &
+    PEBBLE_PID=$!
+    wait_port "$port" && wait_port "$mgmt" && wait_port "$chall" || return 1
+    PEBBLE_DIR=$dir
+    PEBBLE_URL="https://127.0.0.1:$port/dir"
+    PEBBLE_CA="$dir/pki/root.pem"
+    PEBBLE_ROOTS="$dir/pebble-roots.pem"
+    CHALLTESTSRV="http://127.0.0.1:$chall"
+    # The CA's own root is made anew at every start.
+    curl -sf --cacert "$PEBBLE_CA" "https://127.0.0.1:$mgmt/roots/0" >"$PEBBLE_ROOTS" ||
+        return 1
+    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT CHALLTESTSRV
+}
+
+pebble_stop() {
+    local pid
+    for pid in ${PEBBLE_PID:-} ${PEBBLE_CHALL_PID:-}; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    PEBBLE_PID=
+    PEBBLE_CHALL_PID=
+}
+
+# pebble_source NAME 'CHALLENGE' - a certctl sources: entry for this Pebble.
+pebble_source() {
+    cat <<YAML
+  $1:
+    type: acme
+    directory: $PEBBLE_URL
+    ca_file: $PEBBLE_CA
+    agree_tos: true
+    contact: [mailto:hostmaster@example.com]
+    challenge: $2
+YAML
+}
