@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "certctl/http.h"
 #include "certctl/import.h"
@@ -35,38 +36,77 @@ const char cmd_import_usage[] =
 enum { OPT_CERT = OPT_CLI_LAST, OPT_KEY, OPT_CHAIN, OPT_PKCS12, OPT_PASSWORD_FILE,
 	OPT_FROM_CERTBOT, OPT_NO_FETCH };
 
-/* Import one name; 1 installed, 0 already live, -1 failed (reported). */
-static int import_one(struct cc_store *store, const char *name,
-    const struct cc_import_files *files, const struct cc_install_opts *opts, int dry_run)
+/* Verify (and with STORE open for writing, install) one candidate. */
+static int verify_or_install(struct cc_store *store, const struct cc_candidate *cand,
+    const struct cc_install_opts *opts, struct cc_install_result *res)
 {
+	struct cc_err err;
+
+	if (cc_install_set(store, cand, opts, res, &err) == -1) {
+		cc_error("%s: %s", cand->name, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Import one name; 1 installed, 0 already live, -1 failed (reported).
+ * Everything is verified against a read-only view first, so that a
+ * rejected import does not even create the certdir's directories or lock.
+ */
+static int import_one(struct cli *cli, const char *name, const struct cc_import_files *files,
+    const struct cc_install_opts *opts)
+{
+	struct cc_install_opts check = *opts;
 	struct cc_install_result res;
 	struct cc_candidate cand = { .name = name };
+	struct cc_store *store = NULL;
 	struct cc_err err;
 	char date[32];
 	int rc = -1;
 
-	if (cc_import_load(files, &cand.key, &cand.certs, &err) == -1 ||
-	    cc_install_set(store, &cand, opts, &res, &err) == -1) {
+	if (cc_import_load(files, &cand.key, &cand.certs, &err) == -1) {
 		cc_error("%s: %s", name, err.msg);
 		goto out;
+	}
+	/* A certdir that does not exist yet is verified against as empty. */
+	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == -1 &&
+	    access(cli->certdir, F_OK) == 0) {
+		cc_error("%s", err.msg);
+		goto out;
+	}
+	check.dry_run = 1;
+	if (verify_or_install(store, &cand, &check, &res) == -1)
+		goto out;
+	cc_store_close(store);
+	store = NULL;
+	if (res.outcome == CC_INSTALL_DONE && !cli->dry_run) {
+		if (cc_store_open(cli->certdir, CC_STORE_WRITE, cli->lock_timeout, &store,
+		    &err) == -1) {
+			cc_error("%s", err.msg);
+			goto out;
+		}
+		if (verify_or_install(store, &cand, opts, &res) == -1)
+			goto out;
 	}
 	cc_format_date(res.not_after, date, sizeof(date));
 	if (res.outcome == CC_INSTALL_SAME) {
 		cc_debug(1, "%s: this set is already live (generation unchanged)", name);
 		rc = 0;
 	} else {
-		cc_say("%s %s (expires %s, serial %s%s)", dry_run ? "would install" : "installed",
-		    name, date, res.serial, res.promoted ? ", pending key now live" : "");
+		cc_say("%s %s (expires %s, serial %s%s)", cli->dry_run ? "would install" :
+		    "installed", name, date, res.serial, res.promoted ? ", pending key now live" :
+		    "");
 		rc = 1;
 	}
 out:
+	cc_store_close(store);
 	EVP_PKEY_free(cand.key);
 	sk_X509_pop_free(cand.certs, X509_free);
 	return rc;
 }
 
-static int import_certbot(struct cc_store *store, const char *dir,
-    const struct cc_install_opts *opts, int dry_run)
+static int import_certbot(struct cli *cli, const char *dir, const struct cc_install_opts *opts)
 {
 	char cert[8192], key[8192], chain[8192];
 	struct cc_import_files files = { .cert = cert, .key = key, .chain = chain };
@@ -83,7 +123,7 @@ static int import_certbot(struct cc_store *store, const char *dir,
 		snprintf(cert, sizeof(cert), "%s/live/%s/cert.pem", dir, names[i]);
 		snprintf(key, sizeof(key), "%s/live/%s/privkey.pem", dir, names[i]);
 		snprintf(chain, sizeof(chain), "%s/live/%s/chain.pem", dir, names[i]);
-		r = import_one(store, names[i], &files, opts, dry_run);
+		r = import_one(cli, names[i], &files, opts);
 		changed += r == 1;
 		failed += r == -1;
 	}
@@ -108,7 +148,6 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	struct cc_install_opts opts = { .fetch = 1 };
 	struct cc_import_files files = { 0 };
 	const char *certbot = NULL;
-	struct cc_store *store = NULL;
 	struct cc_trust *trust = NULL;
 	char name[CC_NAME_MAX + 1];
 	struct cc_err err;
@@ -138,7 +177,10 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			files.password_file = optarg;
 			break;
 		case OPT_FROM_CERTBOT:
+			/* DIR is optional: take the next word unless it is an option. */
 			certbot = optarg ? optarg : "/etc/letsencrypt";
+			if (optarg == NULL && optind < argc && argv[optind][0] != '-')
+				certbot = argv[optind++];
 			break;
 		case OPT_NO_FETCH:
 			opts.fetch = 0;
@@ -176,24 +218,20 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	if (cli_load_config(cli) == -1)
 		return EXIT_USAGE;
 	if (cc_http_global_init(&err) == -1 ||
-	    cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1 ||
-	    cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
-	    cli->lock_timeout, &store, &err) == -1) {
+	    cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1) {
 		cc_error("%s", err.msg);
 		goto out;
 	}
 	opts.cfg = cli->cfg;
 	opts.trust = trust;
 	opts.now = time(NULL);
-	opts.dry_run = cli->dry_run;
 	if (certbot != NULL) {
-		rc = import_certbot(store, certbot, &opts, cli->dry_run);
+		rc = import_certbot(cli, certbot, &opts);
 	} else {
-		r = import_one(store, name, &files, &opts, cli->dry_run);
+		r = import_one(cli, name, &files, &opts);
 		rc = r == 1 ? EXIT_CHANGED : r == 0 ? EXIT_UNCHANGED : EXIT_FAILED;
 	}
 out:
-	cc_store_close(store);
 	cc_trust_free(trust);
 	cc_http_global_cleanup();
 	return rc;

@@ -27,15 +27,15 @@ int cc_chain_complete(X509 *leaf, STACK_OF(X509) *chain, struct cc_trust *trust,
 	X509 *top, *issuer;
 
 	for (int hop = 0; hop < AIA_HOPS; hop++) {
-		if (cc_chain_verify(trust, leaf, chain, NULL, NULL) == 0)
+		if (cc_chain_verify(trust, leaf, chain, NULL, err) == 0)
 			return 0;
 		top = sk_X509_num(chain) > 0 ? sk_X509_value(chain, sk_X509_num(chain) - 1) : leaf;
-		if (cc_cert_facts(top, &facts, err) == -1)
-			return -1;
+		if (cc_cert_facts(top, &facts, NULL) == -1)
+			return cc_err_set(err, "out of memory");
 		if (facts.ca_issuers_url == NULL) {
+			/* Nothing to fetch: the verification error says why. */
 			cc_cert_facts_free(&facts);
-			return cc_err_set(err, "chain is incomplete and '%s' names no caIssuers URL",
-			    facts.subject);
+			return -1;
 		}
 		if (cc_http_get(facts.ca_issuers_url, &http, &resp, err) == -1) {
 			cc_err_prefix(err, "fetching the issuer of '%s' from '%s'", facts.subject,
@@ -104,18 +104,21 @@ static int check_leaf(X509 *leaf, const struct cc_cert_facts *f, const char *nam
 	return 0;
 }
 
-/* The key for the leaf when the candidate brings none: live, else pending. */
-static int find_key(struct cc_store *store, const char *name, X509 *leaf, EVP_PKEY **key,
-    int *pending, struct cc_set *pending_set, struct cc_err *err)
+/* The leaf and key when the candidate brings no key: the certificate of
+ * the bundle that matches the live key, else one matching the pending key.
+ * STORE may be NULL (no certdir yet): then there is no key to match. */
+static int find_key(struct cc_store *store, const char *name, STACK_OF(X509) *certs,
+    X509 **leaf, EVP_PKEY **key, int *pending, struct cc_set *pending_set, struct cc_err *err)
 {
-	struct cc_set live;
+	struct cc_set live = { 0 };
 	EVP_PKEY *k = NULL;
 
 	*key = NULL;
 	*pending = 0;
-	if (cc_store_load_live(store, name, &live, err) == 1 && live.files[CC_F_PRIVKEY].present &&
+	if (store != NULL && cc_store_load_live(store, name, &live, NULL) == 1 &&
+	    live.files[CC_F_PRIVKEY].present &&
 	    cc_key_parse(live.files[CC_F_PRIVKEY].data, live.files[CC_F_PRIVKEY].len, NULL, &k,
-	    NULL) == 0 && cc_key_matches(leaf, k)) {
+	    NULL) == 0 && (*leaf = cc_bundle_leaf(certs, k)) != NULL) {
 		*key = k;
 		cc_set_free(&live);
 		return 0;
@@ -123,11 +126,11 @@ static int find_key(struct cc_store *store, const char *name, X509 *leaf, EVP_PK
 	EVP_PKEY_free(k);
 	k = NULL;
 	cc_set_free(&live);
-	if (cc_store_load_pending(store, name, pending_set, err) == 1 &&
+	if (store != NULL && cc_store_load_pending(store, name, pending_set, NULL) == 1 &&
 	    pending_set->files[CC_F_PRIVKEY].present &&
 	    cc_key_parse(pending_set->files[CC_F_PRIVKEY].data,
 	    pending_set->files[CC_F_PRIVKEY].len, NULL, &k, NULL) == 0 &&
-	    cc_key_matches(leaf, k)) {
+	    (*leaf = cc_bundle_leaf(certs, k)) != NULL) {
 		*key = k;
 		*pending = 1;
 		return 0;
@@ -146,7 +149,8 @@ static int compare_live(struct cc_store *store, const char *name, X509 *leaf,
 	struct cc_set live;
 	int rc = 0;
 
-	if (cc_store_load_live(store, name, &live, NULL) != 1 || !live.files[CC_F_CERT].present ||
+	if (store == NULL || cc_store_load_live(store, name, &live, NULL) != 1 ||
+	    !live.files[CC_F_CERT].present ||
 	    cc_certs_parse(live.files[CC_F_CERT].data, live.files[CC_F_CERT].len, &live_certs,
 	    NULL) == -1)
 		goto out;
@@ -239,22 +243,22 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 
 	memset(res, 0, sizeof(*res));
 	cc_config_policy(opts->cfg, cand->name, &pol);
-	if ((leaf = cc_bundle_leaf(cand->certs, key)) == NULL) {
-		if (key != NULL)
-			return cc_err_set(err, "key does not match any certificate given");
-		return cc_err_set(err, "no leaf certificate among those given");
-	}
 	if (key == NULL) {
-		if (find_key(store, cand->name, leaf, &found, &from_pending, &pending, err) == -1)
+		if (find_key(store, cand->name, cand->certs, &leaf, &found, &from_pending, &pending,
+		    err) == -1)
 			goto out;
 		key = found;
+	} else if ((leaf = cc_bundle_leaf(cand->certs, key)) == NULL) {
+		return cc_err_set(err, "key does not match any certificate given");
 	}
 	if (cc_cert_facts(leaf, &facts, err) == -1 ||
 	    check_leaf(leaf, &facts, cand->name, opts, err) == -1 ||
 	    cc_chain_order(leaf, cand->certs, &order, err) == -1)
 		goto out;
+	/* Fetching can only help a chain that stops short of a root. */
 	if (cc_chain_verify(opts->trust, leaf, order.chain, NULL, err) == -1 &&
-	    (!opts->fetch || cc_chain_complete(leaf, order.chain, opts->trust, err) == -1))
+	    (!opts->fetch || order.had_root ||
+	    cc_chain_complete(leaf, order.chain, opts->trust, err) == -1))
 		goto out;
 	if (render(key, leaf, order.chain, &t, err) == -1)
 		goto out;
@@ -269,7 +273,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 		goto out;
 	}
 	res->outcome = CC_INSTALL_DONE;
-	if (opts->dry_run) {
+	if (opts->dry_run || store == NULL) {
 		rc = 0;
 		goto out;
 	}

@@ -343,6 +343,16 @@ int cc_certs_parse_cached(struct cc_cert_cache *cache, const void *buf, size_t l
 	return 0;
 }
 
+/* An encrypted PKCS#8 key in DER is an X509_SIG. */
+static int is_encrypted_der(const unsigned char *p, size_t len)
+{
+	X509_SIG *sig = d2i_X509_SIG(NULL, &p, (long)len);
+
+	X509_SIG_free(sig);
+	ERR_clear_error();
+	return sig != NULL;
+}
+
 int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **out,
     struct cc_err *err)
 {
@@ -356,7 +366,8 @@ int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **o
 	skip_to_private_key(&p, &left);
 	if ((*out = parse_plain_pkcs8(p, left)) != NULL)
 		return 0;
-	encrypted = find_bytes((const char *)p, left, "ENCRYPTED") != NULL;
+	encrypted = find_bytes((const char *)p, left, "ENCRYPTED") != NULL || is_encrypted_der(p,
+	    left);
 	dctx = OSSL_DECODER_CTX_new_for_pkey(&key, NULL, NULL, NULL,
 	    OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
 	if (dctx == NULL)

@@ -41,6 +41,8 @@ struct cc_install_result {
 	char serial[128];
 };
 
+/* STORE may be NULL to verify against an empty certdir (nothing is
+ * written then, as with dry_run). */
 int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
     const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err);
 

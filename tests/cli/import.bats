@@ -1,0 +1,814 @@
+#!/usr/bin/env bats
+# certctl import: every input form (PEM, DER, bundles, PKCS#12, encrypted
+# and traditional keys, certbot's live/), key promotion, chain completion
+# over caIssuers against real HTTP servers on loopback, the failsafe of
+# DESIGN.md section 4, and the reload exit codes of section 2.
+#
+# Duration: the caIssuers timeout case waits for certctl's 15 s total
+# timeout; everything else takes a few seconds at most.
+
+setup() {
+    load ../helpers/common
+    load ../helpers/httpd
+    common_setup
+    W=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+    httpd_stop
+}
+
+# ------------------------------------------------------------------ helpers
+
+# rejected CODE TEXT ARGS...: `certctl ARGS` exits CODE with exactly one
+# line of output containing TEXT, and the certdir is byte-for-byte as it was.
+rejected() {
+    local code=$1 text=$2 before
+    shift 2
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" "$@"
+    assert_failure "$code"
+    assert_equal "${#lines[@]}" 1
+    assert_output --partial "$text"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+# seed NAME: a first, good import of NAME (generation 1), so that the
+# certdir has a live set to protect. The key stays in $W/NAME.key.
+seed() {
+    pki_leaf "$PKI" "$1"
+    cp "$PKI/$1.key" "$W/$1.key"
+    run "$CERTCTL" import "$1" --cert "$PKI/$1.full.pem" --key "$W/$1.key"
+    assert_success
+    assert_equal "$(readlink "$CERTDIR/$1")" ".live/$1.g0001"
+}
+
+# split_pem FILE: each certificate of a PEM file into its own file in a new
+# directory under $W, named 0001.pem, 0002.pem...; prints the directory.
+split_pem() {
+    local d
+    d=$(mktemp -d "$W/split.XXXXXX")
+    awk -v d="$d" '/-----BEGIN CERTIFICATE-----/ { f = sprintf("%s/%04d.pem", d, ++n) }
+        f { print > f }
+        /-----END CERTIFICATE-----/ { close(f); f = "" }' "$1"
+    echo "$d"
+}
+
+# fps FILE: the SHA-256 fingerprint of every certificate in a PEM file, in
+# order, one per line (nothing for a file without certificates).
+fps() {
+    local d c
+    d=$(split_pem "$1")
+    for c in "$d"/*.pem; do
+        [ -e "$c" ] || continue
+        openssl x509 -in "$c" -noout -fingerprint -sha256 | cut -d= -f2
+    done
+}
+
+# assert_live NAME GEN KEY LEAF [CHAIN_CERT...]: NAME's live set is
+# generation GEN, privkey.pem (0600, unencrypted) holds KEY's key, cert.pem
+# is LEAF alone, chain.pem is exactly the CHAIN_CERTs in that order (leaf's
+# issuer first, no root), fullchain.pem is cert + chain, and the flat links
+# point into NAME/.
+assert_live() {
+    local name=$1 gen dir want=''
+    printf -v gen 'g%04d' "$2"
+    local key=$3 leaf=$4 c
+    shift 4
+    dir=$CERTDIR/.live/$name.$gen
+    assert_equal "$(readlink "$CERTDIR/$name")" ".live/$name.$gen"
+    [ -d "$dir" ]
+    assert_equal "$(stat -c %a "$dir/privkey.pem")" 600
+    # The live cert's public key is the key's, and the stored key is usable
+    # without a password.
+    assert_equal "$(openssl x509 -in "$dir/cert.pem" -noout -pubkey)" \
+        "$(openssl pkey -in "$key" -pubout)"
+    assert_equal "$(openssl pkey -in "$dir/privkey.pem" -passin pass: -pubout)" \
+        "$(openssl pkey -in "$key" -pubout)"
+    assert_equal "$(fps "$dir/cert.pem")" "$(fps "$leaf")"
+    for c in "$@"; do
+        want+=$(fps "$c")$'\n'
+    done
+    assert_equal "$(fps "$dir/chain.pem")" "${want%$'\n'}"
+    assert_equal "$(cat "$dir/cert.pem" "$dir/chain.pem")" "$(cat "$dir/fullchain.pem")"
+    # No self-issued certificate (a root) in chain.pem.
+    for c in "$(split_pem "$dir/chain.pem")"/*.pem; do
+        [ -e "$c" ] || continue
+        [ "$(openssl x509 -in "$c" -noout -subject)" != \
+            "$(openssl x509 -in "$c" -noout -issuer | sed 's/^issuer=/subject=/')" ]
+    done
+    assert_equal "$(readlink "$CERTDIR/$name.key")" "$name/privkey.pem"
+    assert_equal "$(readlink "$CERTDIR/$name.crt")" "$name/cert.pem"
+    assert_equal "$(readlink "$CERTDIR/$name.chain.crt")" "$name/chain.pem"
+    assert_equal "$(readlink "$CERTDIR/$name.chained.crt")" "$name/fullchain.pem"
+}
+
+# mkcert NAME ISSUER KIND [CAISSUERS_URL]: $W/NAME.key and $W/NAME.pem, an
+# EC certificate issued by ISSUER (a path without .pem/.key) that is a CA
+# (KIND ca, no path length limit) or a server leaf for DNS:NAME (KIND leaf),
+# valid for a year, with a caIssuers URL when one is given. An existing
+# $W/NAME.key is reused.
+mkcert() {
+    local name=$1 issuer=$2 kind=$3 url=${4-}
+    [ -e "$W/req.cnf" ] || printf '[ req ]\ndistinguished_name = dn\n[ dn ]\n' >"$W/req.cnf"
+    [ -e "$W/$name.key" ] ||
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/$name.key" 2>/dev/null
+    openssl req -new -config "$W/req.cnf" -key "$W/$name.key" -subj "/CN=$name" \
+        -out "$W/$name.csr" 2>/dev/null
+    if [ "$kind" = ca ]; then
+        printf '%s\n' "basicConstraints = critical, CA:TRUE" \
+            "keyUsage = critical, keyCertSign, cRLSign" >"$W/$name.ext"
+    else
+        printf '%s\n' "basicConstraints = critical, CA:FALSE" \
+            "keyUsage = critical, digitalSignature" "extendedKeyUsage = serverAuth" \
+            "subjectAltName = DNS:$name" >"$W/$name.ext"
+    fi
+    printf '%s\n' "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid:always" \
+        >>"$W/$name.ext"
+    [ -z "$url" ] || echo "authorityInfoAccess = caIssuers;URI:$url" >>"$W/$name.ext"
+    openssl x509 -req -in "$W/$name.csr" -CA "$issuer.pem" -CAkey "$issuer.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days 365 -sha256 \
+        -extfile "$W/$name.ext" -out "$W/$name.pem" 2>/dev/null
+}
+
+der() { # der IN.pem OUT.der: the first certificate of IN as DER
+    openssl x509 -in "$1" -outform DER -out "$2"
+}
+
+# ------------------------------------------------------------- good input
+
+@test "PEM cert, key and chain: generation 1 goes live (exit 0, one line)" {
+    pki_leaf "$PKI" www.example.com
+    run "$CERTCTL" import www.example.com --cert "$PKI/www.example.com.crt" \
+        --key "$PKI/www.example.com.key" --chain "$PKI/www.example.com.chain.pem"
+    assert_success
+    assert_output --regexp '^installed www\.example\.com \(expires [0-9]{4}-[0-9]{2}-[0-9]{2}, serial [0-9a-f:]+\)$'
+    assert_live www.example.com 1 "$PKI/www.example.com.key" \
+        "$PKI/www.example.com.crt" "$PKI/inter.pem"
+    assert_equal "$(stat -c %a "$CERTDIR/.pending")" 700
+    run "$CERTCTL" check www.example.com
+    assert_success
+}
+
+@test "a whole bundle in any order, CRLF, with root and strays: chain ordered, root and strays dropped" {
+    # root -> ca1 -> ca2 -> leaf, plus certificates of another hierarchy.
+    mkcert ca1 "$PKI/root" ca
+    mkcert ca2 "$W/ca1" ca
+    mkcert www "$W/ca2" leaf
+    cat "$W/ca1.pem" "$PKI/other-inter.pem" "$W/www.pem" "$PKI/root.pem" \
+        "$W/ca2.pem" "$PKI/other-root.pem" | sed 's/$/\r/' >"$W/bundle.pem"
+    grep -q $'\r$' "$W/bundle.pem"
+    run "$CERTCTL" import www --cert "$W/bundle.pem" --key "$W/www.key"
+    assert_success
+    assert_output --partial "installed www"
+    assert_live www 1 "$W/www.key" "$W/www.pem" "$W/ca2.pem" "$W/ca1.pem"
+}
+
+@test "DER cert, DER chain and DER key" {
+    pki_leaf "$PKI" www
+    der "$PKI/www.crt" "$W/www.der"
+    der "$PKI/inter.pem" "$W/inter.der"
+    openssl pkey -in "$PKI/www.key" -outform DER -out "$W/www.key.der"
+    run "$CERTCTL" import www --cert "$W/www.der" --chain "$W/inter.der" --key "$W/www.key.der"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+    grep -q -- '-----BEGIN CERTIFICATE-----' "$CERTDIR/www/cert.pem"
+}
+
+@test "a DER bundle (leaf and intermediate concatenated) as --cert" {
+    pki_leaf "$PKI" www
+    der "$PKI/inter.pem" "$W/inter.der"
+    der "$PKI/www.crt" "$W/www.der"
+    cat "$W/inter.der" "$W/www.der" >"$W/bundle.der"
+    run "$CERTCTL" import www --cert "$W/bundle.der" --key "$PKI/www.key"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "an RSA key in traditional (PKCS#1) form" {
+    pki_leaf "$PKI" rsa --rsa 2048
+    openssl pkey -in "$PKI/rsa.key" -traditional -out "$W/rsa.key"
+    grep -q -- '-----BEGIN RSA PRIVATE KEY-----' "$W/rsa.key"
+    run "$CERTCTL" import rsa --cert "$PKI/rsa.full.pem" --key "$W/rsa.key"
+    assert_success
+    assert_live rsa 1 "$PKI/rsa.key" "$PKI/rsa.crt" "$PKI/inter.pem"
+}
+
+@test "an EC key in traditional (SEC1) form, with EC PARAMETERS before it" {
+    pki_leaf "$PKI" ec
+    { openssl ecparam -name prime256v1; openssl pkey -in "$PKI/ec.key" -traditional; } >"$W/ec.key"
+    grep -q -- '-----BEGIN EC PRIVATE KEY-----' "$W/ec.key"
+    run "$CERTCTL" import ec --cert "$PKI/ec.full.pem" --key "$W/ec.key"
+    assert_success
+    assert_live ec 1 "$PKI/ec.key" "$PKI/ec.crt" "$PKI/inter.pem"
+}
+
+@test "an Ed25519 key (PKCS#8)" {
+    pki_leaf "$PKI" ed --ed25519
+    run "$CERTCTL" import ed --cert "$PKI/ed.full.pem" --key "$PKI/ed.key"
+    assert_success
+    assert_live ed 1 "$PKI/ed.key" "$PKI/ed.crt" "$PKI/inter.pem"
+    run "$CERTCTL" check ed
+    assert_success
+}
+
+@test "an encrypted PKCS#8 key with --password-file is stored decrypted, 0600" {
+    pki_leaf "$PKI" www
+    printf 's3cret pass\n' >"$W/pw"
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "file:$W/pw" -in "$PKI/www.key" \
+        -out "$W/enc.key"
+    grep -q -- '-----BEGIN ENCRYPTED PRIVATE KEY-----' "$W/enc.key"
+    run "$CERTCTL" import www --cert "$PKI/www.full.pem" --key "$W/enc.key" \
+        --password-file "$W/pw"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+    run grep -c ENCRYPTED "$CERTDIR/www/privkey.pem"
+    assert_output 0
+}
+
+@test "an encrypted DER PKCS#8 key with --password-file" {
+    pki_leaf "$PKI" www
+    printf 'pw\n' >"$W/pw"
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "file:$W/pw" -in "$PKI/www.key" \
+        -outform DER -out "$W/enc.der"
+    run "$CERTCTL" import www --cert "$PKI/www.full.pem" --key "$W/enc.der" \
+        --password-file "$W/pw"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "an encrypted traditional PEM key (Proc-Type: 4,ENCRYPTED) with --password-file" {
+    pki_leaf "$PKI" www
+    printf 'trad\r\n' >"$W/pw"
+    openssl pkey -in "$PKI/www.key" -traditional -aes256 -passout pass:trad -out "$W/enc.key"
+    grep -q 'Proc-Type: 4,ENCRYPTED' "$W/enc.key"
+    run "$CERTCTL" import www --cert "$PKI/www.full.pem" --key "$W/enc.key" \
+        --password-file "$W/pw"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "one combined PEM (key, leaf, chain) as both --cert and --key" {
+    pki_leaf "$PKI" www
+    cat "$PKI/www.key" "$PKI/www.full.pem" >"$W/combined.pem"
+    run "$CERTCTL" import www --cert "$W/combined.pem" --key "$W/combined.pem"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "PKCS#12 (AES, OpenSSL 3 default) with --password-file" {
+    pki_leaf "$PKI" www
+    printf 'p12pass\n' >"$W/pw"
+    openssl pkcs12 -export -inkey "$PKI/www.key" -in "$PKI/www.crt" \
+        -certfile "$PKI/inter.pem" -passout "file:$W/pw" -out "$W/www.p12"
+    run "$CERTCTL" import www --pkcs12 "$W/www.p12" --password-file "$W/pw"
+    assert_success
+    assert_output --partial "installed www"
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "legacy PKCS#12 (RC2/3DES, -legacy) with the root inside" {
+    pki_leaf "$PKI" www
+    printf 'legacy\n' >"$W/pw"
+    cat "$PKI/root.pem" "$PKI/inter.pem" >"$W/cas.pem"
+    openssl pkcs12 -export -legacy -inkey "$PKI/www.key" -in "$PKI/www.crt" \
+        -certfile "$W/cas.pem" -passout "file:$W/pw" -out "$W/www.p12"
+    # Prove the file really uses the legacy algorithms.
+    openssl pkcs12 -info -legacy -noout -in "$W/www.p12" -passin "file:$W/pw" 2>&1 |
+        grep -Eq 'RC2|3DES|des-ede3'
+    run "$CERTCTL" import www --pkcs12 "$W/www.p12" --password-file "$W/pw"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+# certbot_tree DIR NAME...: DIR laid out as certbot does it, live/NAME/*.pem
+# being relative symlinks into archive/NAME/, plus live/README. Each NAME is
+# a fresh pki_leaf.
+certbot_tree() {
+    local cb=$1 n f
+    shift
+    for n in "$@"; do
+        pki_leaf "$PKI" "$n"
+        mkdir -p "$cb/archive/$n" "$cb/live/$n"
+        cp "$PKI/$n.crt" "$cb/archive/$n/cert1.pem"
+        cp "$PKI/$n.key" "$cb/archive/$n/privkey1.pem"
+        cp "$PKI/$n.chain.pem" "$cb/archive/$n/chain1.pem"
+        cp "$PKI/$n.full.pem" "$cb/archive/$n/fullchain1.pem"
+        for f in cert privkey chain fullchain; do
+            ln -s "../../archive/$n/${f}1.pem" "$cb/live/$n/$f.pem"
+        done
+    done
+    echo "This directory contains your keys and certificates." >"$cb/live/README"
+}
+
+@test "--from-certbot=DIR imports every lineage of DIR/live (symlinks into archive/)" {
+    certbot_tree "$W/letsencrypt" a.example b.example
+    run "$CERTCTL" import --from-certbot="$W/letsencrypt"
+    assert_success
+    assert_line --index 0 --partial "installed a.example"
+    assert_line --index 1 --partial "installed b.example"
+    assert_equal "${#lines[@]}" 2
+    assert_live a.example 1 "$PKI/a.example.key" "$PKI/a.example.crt" "$PKI/inter.pem"
+    assert_live b.example 1 "$PKI/b.example.key" "$PKI/b.example.crt" "$PKI/inter.pem"
+    [ ! -e "$CERTDIR/README" ]
+    # Run again: nothing to do, nothing printed.
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" import --from-certbot="$W/letsencrypt"
+    assert_failure 10
+    assert_output ""
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+@test "--from-certbot DIR (DIR as its own word, as documented) imports DIR" {
+    certbot_tree "$W/letsencrypt" a.example
+    run "$CERTCTL" import --from-certbot "$W/letsencrypt"
+    assert_success
+    assert_output --partial "installed a.example"
+    assert_live a.example 1 "$PKI/a.example.key" "$PKI/a.example.crt" "$PKI/inter.pem"
+}
+
+@test "--from-certbot: one bad lineage is reported, the others still go live (exit 0)" {
+    certbot_tree "$W/letsencrypt" a.example b.example c.example
+    # b.example's key does not belong to its cert.
+    pki_leaf "$PKI" intruder
+    rm "$W/letsencrypt/archive/b.example/privkey1.pem"
+    cp "$PKI/intruder.key" "$W/letsencrypt/archive/b.example/privkey1.pem"
+    run "$CERTCTL" import --from-certbot="$W/letsencrypt"
+    assert_success
+    assert_line --partial "installed a.example"
+    assert_line --partial "installed c.example"
+    assert_line --regexp "b\.example: .*key does not match"
+    assert_equal "${#lines[@]}" 3
+    [ ! -e "$CERTDIR/b.example" ]
+    assert_live c.example 1 "$PKI/c.example.key" "$PKI/c.example.crt" "$PKI/inter.pem"
+    # Only the bad one left: exit 1, nothing written.
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" import --from-certbot="$W/letsencrypt"
+    assert_failure 1
+    assert_line --regexp "b\.example: .*key does not match"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+@test "without --key, a new cert for the live key installs generation 2 and keeps generation 1" {
+    seed www
+    g1=$(tree_sum "$CERTDIR/.live/www.g0001")
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    run "$CERTCTL" import www --cert "$PKI/renewed.full.pem"
+    assert_success
+    assert_output --partial "installed www"
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+    assert_equal "$(tree_sum "$CERTDIR/.live/www.g0001")" "$g1"
+    # A third import: generation 3, the two before still there.
+    pki_leaf "$PKI" renewed2 --key "$W/www.key" --san www --days 150
+    run "$CERTCTL" import www --cert "$PKI/renewed2.crt" --chain "$PKI/inter.pem"
+    assert_success
+    assert_live www 3 "$W/www.key" "$PKI/renewed2.crt" "$PKI/inter.pem"
+    [ -d "$CERTDIR/.live/www.g0001" ]
+    [ -d "$CERTDIR/.live/www.g0002" ]
+}
+
+@test "without --key, a bundle with an unrelated leaf first still finds the leaf for the live key" {
+    seed www
+    pki_leaf "$PKI" stray
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    cat "$PKI/stray.crt" "$PKI/inter.pem" "$PKI/renewed.crt" >"$W/bundle.pem"
+    run "$CERTCTL" import www --cert "$W/bundle.pem"
+    assert_success
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+}
+
+@test "a cert for the pending key (rekey, print-csr, sign) promotes that key" {
+    seed www
+    run "$CERTCTL" rekey www
+    assert_success
+    [ -f "$CERTDIR/.pending/www/privkey.pem" ]
+    cp "$CERTDIR/.pending/www/privkey.pem" "$W/pending.key"
+    run "$CERTCTL" rekey --print-csr www
+    assert_success
+    printf '%s\n' "$output" >"$W/www.csr"
+    openssl req -in "$W/www.csr" -noout -verify 2>/dev/null
+    pki_csr_sign "$PKI" "$W/www.csr" "$W/new.crt" --days 120
+    run "$CERTCTL" import www --cert "$W/new.crt" --chain "$PKI/inter.pem"
+    assert_success
+    assert_output --partial "installed www"
+    assert_output --partial "pending key now live"
+    assert_live www 2 "$W/pending.key" "$W/new.crt" "$PKI/inter.pem"
+    [ ! -e "$CERTDIR/.pending/www" ]
+    # The CSR the cert was issued for is kept with the generation.
+    assert_equal "$(cat "$CERTDIR/www/csr.pem")" "$(cat "$W/www.csr")"
+    # The old key is still in generation 1, untouched.
+    assert_equal "$(cat "$CERTDIR/.live/www.g0001/privkey.pem")" "$(cat "$W/www.key")"
+}
+
+@test "the identical set again is exit 10, silent, and writes nothing (whatever the form)" {
+    seed www
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" import www --cert "$PKI/www.full.pem" --key "$W/www.key"
+    assert_failure 10
+    assert_output ""
+    # The same set as DER pieces, without --key (the live key), and as a
+    # bundle in another order carrying the root.
+    der "$PKI/www.crt" "$W/www.der"
+    der "$PKI/inter.pem" "$W/inter.der"
+    run "$CERTCTL" import www --cert "$W/www.der" --chain "$W/inter.der"
+    assert_failure 10
+    assert_output ""
+    cat "$PKI/root.pem" "$PKI/inter.pem" "$PKI/www.crt" >"$W/bundle.pem"
+    run "$CERTCTL" import www --cert "$W/bundle.pem"
+    assert_failure 10
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+@test "a cert expiring before the installed one is refused; --force installs it" {
+    seed www
+    pki_leaf "$PKI" short --key "$W/www.key" --san www --days 30
+    rejected 1 "expires before the installed one" \
+        import www --cert "$PKI/short.full.pem" --key "$W/www.key"
+    run "$CERTCTL" import --force www --cert "$PKI/short.full.pem" --key "$W/www.key"
+    assert_success
+    assert_live www 2 "$W/www.key" "$PKI/short.crt" "$PKI/inter.pem"
+    [ -d "$CERTDIR/.live/www.g0001" ]
+}
+
+@test "--dry-run reports what it would install and writes nothing" {
+    seed www
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" --dry-run import www --cert "$PKI/renewed.full.pem"
+    assert_success
+    assert_output --partial "would install www"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+# ---------------------------------------------------- chain completion (AIA)
+
+# aia_fixture FORMAT: a leaf whose caIssuers URL on nginx serves the
+# intermediate as FORMAT (der, pem or p7c); nginx is started.
+aia_fixture() {
+    local port
+    port=$(free_port)
+    mkdir -p "$W/www-root"
+    pki_leaf "$PKI" www --ca-issuers "http://127.0.0.1:$port/inter.$1"
+    case $1 in
+        der) der "$PKI/inter.pem" "$W/www-root/inter.der" ;;
+        pem) cp "$PKI/inter.pem" "$W/www-root/inter.pem" ;;
+        p7c) openssl crl2pkcs7 -nocrl -certfile "$PKI/inter.pem" -outform DER \
+            -out "$W/www-root/inter.p7c" ;;
+    esac
+    httpd_nginx_start "$W/www-root" "$port"
+}
+
+@test "a missing intermediate is fetched from caIssuers (DER, nginx)" {
+    aia_fixture der
+    run "$CERTCTL" import www --cert "$PKI/www.crt" --key "$PKI/www.key"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+    grep -q 'GET /inter.der ' "$HTTPD_ACCESS_LOG"
+}
+
+@test "a missing intermediate is fetched from caIssuers (PEM, nginx)" {
+    aia_fixture pem
+    run "$CERTCTL" import www --cert "$PKI/www.crt" --key "$PKI/www.key"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "a missing intermediate is fetched from caIssuers (PKCS#7, nginx)" {
+    aia_fixture p7c
+    run "$CERTCTL" import www --cert "$PKI/www.crt" --key "$PKI/www.key"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+}
+
+@test "caIssuers is followed over several hops until a trusted root" {
+    local port
+    port=$(free_port)
+    mkdir -p "$W/www-root"
+    mkcert ca1 "$PKI/root" ca "http://127.0.0.1:$port/root.der"
+    mkcert ca2 "$W/ca1" ca "http://127.0.0.1:$port/ca1.der"
+    mkcert www "$W/ca2" leaf "http://127.0.0.1:$port/ca2.der"
+    der "$W/ca1.pem" "$W/www-root/ca1.der"
+    der "$W/ca2.pem" "$W/www-root/ca2.der"
+    der "$PKI/root.pem" "$W/www-root/root.der"
+    httpd_nginx_start "$W/www-root" "$port"
+    run "$CERTCTL" import www --cert "$W/www.pem" --key "$W/www.key"
+    assert_success
+    assert_live www 1 "$W/www.key" "$W/www.pem" "$W/ca2.pem" "$W/ca1.pem"
+    grep -q 'GET /ca2.der ' "$HTTPD_ACCESS_LOG"
+    grep -q 'GET /ca1.der ' "$HTTPD_ACCESS_LOG"
+}
+
+@test "a chain given in part is completed from the top certificate's caIssuers" {
+    local port
+    port=$(free_port)
+    mkdir -p "$W/www-root"
+    mkcert ca1 "$PKI/root" ca
+    mkcert ca2 "$W/ca1" ca "http://127.0.0.1:$port/ca1.der"
+    mkcert www "$W/ca2" leaf
+    der "$W/ca1.pem" "$W/www-root/ca1.der"
+    httpd_nginx_start "$W/www-root" "$port"
+    run "$CERTCTL" import www --cert "$W/www.pem" --chain "$W/ca2.pem" --key "$W/www.key"
+    assert_success
+    assert_live www 1 "$W/www.key" "$W/www.pem" "$W/ca2.pem" "$W/ca1.pem"
+}
+
+@test "--no-fetch never touches the network" {
+    seed www
+    aia_fixture der
+    rejected 1 "www" import www --no-fetch --cert "$PKI/www.crt" --key "$PKI/www.key"
+    assert_output --partial "chain does not verify"
+    [ ! -s "$HTTPD_ACCESS_LOG" ]
+    # The same import with fetching allowed works (the server was there).
+    run "$CERTCTL" import www --cert "$PKI/www.crt" --key "$PKI/www.key"
+    assert_success
+    [ -s "$HTTPD_ACCESS_LOG" ]
+}
+
+# ---------------------------------------------------------------- bad input
+# Each: exit 1 (2 for usage), one line, the certdir exactly as it was.
+
+@test "bad input: key does not match the cert" {
+    seed www
+    pki_leaf "$PKI" other
+    rejected 1 "key does not match" import www --cert "$PKI/www.full.pem" --key "$PKI/other.key"
+}
+
+@test "bad input: without --key, a cert matching neither the live nor a pending key" {
+    seed www
+    pki_leaf "$PKI" stranger --san www --days 120
+    rejected 1 "matches neither the live nor a pending key" \
+        import www --cert "$PKI/stranger.full.pem"
+    # A name with nothing installed has no key to match either.
+    rejected 1 "matches neither" import fresh --cert "$PKI/stranger.full.pem"
+}
+
+@test "bad input: expired certificate" {
+    seed www
+    pki_leaf "$PKI" old --key "$W/www.key" --san www --expired
+    rejected 1 "expired" import www --cert "$PKI/old.full.pem" --key "$W/www.key"
+    rejected 1 "expired" import --force www --cert "$PKI/old.full.pem" --key "$W/www.key"
+}
+
+@test "bad input: certificate not yet valid" {
+    seed www
+    pki_leaf "$PKI" future --key "$W/www.key" --san www --not-yet-valid
+    rejected 1 "not yet valid" import www --cert "$PKI/future.full.pem" --key "$W/www.key"
+}
+
+@test "bad input: a chain to an untrusted root does not verify (--no-fetch)" {
+    seed www
+    pki_leaf "$PKI" untrusted --issuer other-inter --san www --days 120
+    cat "$PKI/untrusted.full.pem" "$PKI/other-root.pem" >"$W/bundle.pem"
+    rejected 1 "chain does not verify" \
+        import www --no-fetch --cert "$W/bundle.pem" --key "$PKI/untrusted.key"
+}
+
+@test "bad input: a complete chain to an untrusted root is reported as not verifying" {
+    # Fetching is allowed but there is nothing to fetch: the reason must
+    # still be that the chain does not verify, not that it is incomplete.
+    seed www
+    pki_leaf "$PKI" untrusted --issuer other-inter --san www --days 120
+    cat "$PKI/untrusted.full.pem" "$PKI/other-root.pem" >"$W/bundle.pem"
+    rejected 1 "chain does not verify" \
+        import www --cert "$W/bundle.pem" --key "$PKI/untrusted.key"
+}
+
+@test "bad input: a leaf alone with no caIssuers URL names the certificate" {
+    seed www
+    pki_leaf "$PKI" alone --key "$W/www.key" --san www --cn alone.example --days 120
+    rejected 1 "chain does not verify: unable to get local issuer certificate (at '/CN=alone.example')" \
+        import www --cert "$PKI/alone.crt" --key "$W/www.key"
+}
+
+@test "bad input: truncated PEM" {
+    seed www
+    head -c 400 "$PKI/www.full.pem" >"$W/trunc.pem"
+    rejected 1 "truncated" import www --cert "$W/trunc.pem" --key "$W/www.key"
+    # Cut inside the second certificate: the leaf alone must not slip through.
+    head -c 1000 "$PKI/www.full.pem" >"$W/trunc2.pem"
+    rejected 1 "truncated" import www --cert "$W/trunc2.pem" --key "$W/www.key"
+    head -c 100 "$W/www.key" >"$W/trunc.key"
+    rejected 1 "trunc.key" import www --cert "$PKI/www.full.pem" --key "$W/trunc.key"
+}
+
+@test "bad input: garbage PEM" {
+    seed www
+    printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n' \
+        >"$W/garbage.pem"
+    rejected 1 "garbage.pem" import www --cert "$W/garbage.pem" --key "$W/www.key"
+    echo "hello, world" >"$W/text.pem"
+    rejected 1 "text.pem" import www --cert "$W/text.pem" --key "$W/www.key"
+    : >"$W/empty.pem"
+    rejected 1 "empty.pem" import www --cert "$W/empty.pem" --key "$W/www.key"
+    # A garbage chain next to a good cert is refused too.
+    rejected 1 "garbage.pem" import www --cert "$PKI/www.crt" --chain "$W/garbage.pem" \
+        --key "$W/www.key"
+}
+
+@test "bad input: a DER file that is not a certificate" {
+    seed www
+    openssl pkey -in "$W/www.key" -outform DER -out "$W/key.der"
+    rejected 1 "key.der" import www --cert "$W/key.der" --key "$W/www.key"
+    head -c 2048 /dev/urandom >"$W/random.der"
+    rejected 1 "random.der" import www --cert "$W/random.der" --key "$W/www.key"
+    # A DER cert followed by junk.
+    der "$PKI/www.crt" "$W/www.der"
+    { cat "$W/www.der"; printf 'trailing junk'; } >"$W/junk.der"
+    rejected 1 "junk.der" import www --cert "$W/junk.der" --key "$W/www.key"
+}
+
+@test "bad input: wrong PKCS#12 password, or none" {
+    seed www
+    printf 'right\n' >"$W/pw"
+    printf 'wrong\n' >"$W/bad"
+    openssl pkcs12 -export -inkey "$W/www.key" -in "$PKI/www.crt" \
+        -certfile "$PKI/inter.pem" -passout "file:$W/pw" -out "$W/www.p12"
+    rejected 1 "wrong PKCS#12 password" import www --pkcs12 "$W/www.p12" --password-file "$W/bad"
+    rejected 1 "password" import www --pkcs12 "$W/www.p12"
+    # A cert file is not a PKCS#12 file.
+    rejected 1 "PKCS#12" import www --pkcs12 "$PKI/www.crt" --password-file "$W/pw"
+}
+
+@test "bad input: encrypted PEM key without a password, or with the wrong one" {
+    seed www
+    printf 'right\n' >"$W/pw"
+    printf 'wrong\n' >"$W/bad"
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "file:$W/pw" -in "$W/www.key" \
+        -out "$W/enc.key"
+    rejected 1 "encrypted and no password" \
+        import www --cert "$PKI/www.full.pem" --key "$W/enc.key"
+    rejected 1 "wrong password" \
+        import www --cert "$PKI/www.full.pem" --key "$W/enc.key" --password-file "$W/bad"
+}
+
+@test "bad input: encrypted DER key without a password says it is encrypted" {
+    seed www
+    printf 'right\n' >"$W/pw"
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "file:$W/pw" -in "$W/www.key" \
+        -outform DER -out "$W/enc.der"
+    rejected 1 "encrypted" import www --cert "$PKI/www.full.pem" --key "$W/enc.der"
+}
+
+@test "bad input: caIssuers URL that never answers (timeout, ~15 s)" {
+    seed www
+    httpd_py_start hang
+    pki_leaf "$PKI" slow --key "$W/www.key" --san www --days 120 \
+        --ca-issuers "http://127.0.0.1:$HTTPD_PORT/inter.der"
+    start=$SECONDS
+    rejected 1 "127.0.0.1:$HTTPD_PORT" import www --cert "$PKI/slow.crt" --key "$W/www.key"
+    assert_output --regexp '[Tt]ime(d)? ?out'
+    # certctl's total timeout is 15 s: it gives up on its own, well before bats would.
+    [ $((SECONDS - start)) -le 40 ]
+}
+
+@test "bad input: caIssuers URL that returns HTML (nginx)" {
+    local port
+    port=$(free_port)
+    mkdir -p "$W/www-root"
+    printf '<!doctype html>\n<html><body><h1>Welcome to nginx!</h1></body></html>\n' \
+        >"$W/www-root/index.html"
+    httpd_nginx_start "$W/www-root" "$port"
+    seed www
+    pki_leaf "$PKI" html --key "$W/www.key" --san www --days 120 \
+        --ca-issuers "http://127.0.0.1:$port/index.html"
+    rejected 1 "caIssuers" import www --cert "$PKI/html.crt" --key "$W/www.key"
+    grep -q 'GET /index.html ' "$HTTPD_ACCESS_LOG"
+    # A 404 is refused too.
+    pki_leaf "$PKI" gone --key "$W/www.key" --san www --days 120 \
+        --ca-issuers "http://127.0.0.1:$port/missing.der"
+    rejected 1 "404" import www --cert "$PKI/gone.crt" --key "$W/www.key"
+}
+
+@test "bad input: caIssuers URL that redirects to itself (nginx)" {
+    local port
+    port=$(free_port)
+    mkdir -p "$W/www-root"
+    httpd_nginx_start "$W/www-root" "$port"
+    seed www
+    pki_leaf "$PKI" loop --key "$W/www.key" --san www --days 120 \
+        --ca-issuers "http://127.0.0.1:$port/loop"
+    start=$SECONDS
+    rejected 1 "127.0.0.1:$port/loop" import www --cert "$PKI/loop.crt" --key "$W/www.key"
+    [ $((SECONDS - start)) -le 10 ]
+    grep -q 'GET /loop ' "$HTTPD_ACCESS_LOG"
+}
+
+@test "bad input: caIssuers URLs that loop between two cross-signed CAs (nginx)" {
+    local port
+    seed www
+    port=$(free_port)
+    mkdir -p "$W/www-root"
+    # A and B each sign the other and name the other's URL as caIssuers.
+    # Bootstrap: B's key signs A through a throwaway self-signed "B".
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/B.key" 2>/dev/null
+    cp "$W/B.key" "$W/b0.key"
+    printf '%s\n' '[ req ]' 'distinguished_name = dn' 'x509_extensions = v3' '[ dn ]' '[ v3 ]' \
+        'basicConstraints = critical, CA:TRUE' 'keyUsage = critical, keyCertSign' \
+        'subjectKeyIdentifier = hash' >"$W/self.cnf"
+    openssl req -new -x509 -config "$W/self.cnf" -key "$W/b0.key" -subj /CN=B -days 30 \
+        -out "$W/b0.pem" 2>/dev/null
+    mkcert A "$W/b0" ca "http://127.0.0.1:$port/b.der"
+    mkcert B "$W/A" ca "http://127.0.0.1:$port/a.der"
+    openssl verify -partial_chain -CAfile "$W/B.pem" "$W/A.pem" >/dev/null
+    openssl verify -partial_chain -CAfile "$W/A.pem" "$W/B.pem" >/dev/null
+    mkcert looped "$W/A" leaf "http://127.0.0.1:$port/a.der"
+    der "$W/A.pem" "$W/www-root/a.der"
+    der "$W/B.pem" "$W/www-root/b.der"
+    httpd_nginx_start "$W/www-root" "$port"
+    start=$SECONDS
+    rejected 1 "www" import www --cert "$W/looped.pem" --key "$W/looped.key"
+    [ $((SECONDS - start)) -le 20 ]
+    # It did follow the URLs, and stopped after a handful of fetches.
+    grep -q 'GET /a.der ' "$HTTPD_ACCESS_LOG"
+    grep -q 'GET /b.der ' "$HTTPD_ACCESS_LOG"
+    n=$(grep -c 'GET /' "$HTTPD_ACCESS_LOG" || true)
+    [ "$n" -ge 2 ] && [ "$n" -le 10 ]
+}
+
+@test "bad input: caIssuers URL that streams 100 MB (capped, not buffered)" {
+    seed www
+    httpd_py_start zeros
+    pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
+        --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
+    start=$SECONDS
+    rejected 1 "larger than" import www --cert "$PKI/big.crt" --key "$W/www.key"
+    # The cap stops it, not the 15 s timeout.
+    [ $((SECONDS - start)) -le 10 ]
+}
+
+@test "bad input: caIssuers URL that announces 100 MB (Content-Length)" {
+    seed www
+    httpd_py_start huge
+    pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
+        --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
+    start=$SECONDS
+    rejected 1 "larger than" import www --cert "$PKI/big.crt" --key "$W/www.key"
+    [ $((SECONDS - start)) -le 10 ]
+}
+
+@test "bad input: NAME with / or .. is a usage error (exit 2)" {
+    seed www
+    local n
+    for n in ../www a/b /etc/passwd .. . www/.. ../../tmp/x .hidden; do
+        rejected 2 "invalid name" import "$n" --cert "$PKI/www.full.pem" --key "$W/www.key"
+    done
+}
+
+@test "bad usage: missing NAME, both --cert and --pkcs12, unknown option (exit 2)" {
+    seed www
+    rejected 2 "NAME" import --cert "$PKI/www.full.pem" --key "$W/www.key"
+    rejected 2 "--pkcs12" import www --cert "$PKI/www.full.pem" --pkcs12 "$PKI/www.crt"
+    rejected 2 "--cert" import www --key "$W/www.key"
+    rejected 2 "--from-certbot" import www --from-certbot="$W"
+    run "$CERTCTL" import www --frob
+    assert_failure 2
+    assert_output --partial "unknown option '--frob'"
+    assert_equal "$(readlink "$CERTDIR/www")" ".live/www.g0001"
+}
+
+@test "bad input: --cert pointing at a directory" {
+    seed www
+    mkdir "$W/dir"
+    rejected 1 "not a regular file" import www --cert "$W/dir" --key "$W/www.key"
+    rejected 1 "not a regular file" import www --cert "$PKI/www.full.pem" --key "$W/dir"
+}
+
+@test "bad input: --cert pointing at a FIFO does not hang" {
+    seed www
+    mkfifo "$W/fifo"
+    before=$(tree_sum "$CERTDIR")
+    start=$SECONDS
+    run timeout 30 "$CERTCTL" import www --cert "$W/fifo" --key "$W/www.key"
+    assert_failure 1
+    assert_equal "${#lines[@]}" 1
+    assert_output --partial "not a regular file"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+    [ $((SECONDS - start)) -le 10 ]
+}
+
+@test "bad input: --cert missing or unreadable names the file" {
+    seed www
+    rejected 1 "$W/nope.pem" import www --cert "$W/nope.pem" --key "$W/www.key"
+}
+
+@test "a certdir locked by another run: import waits --lock-timeout, exits 1, writes nothing" {
+    seed www
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    exec {lockfd}>>"$CERTDIR/.lock"
+    flock -n "$lockfd"
+    start=$SECONDS
+    rejected 1 "locked" --lock-timeout 1 import www --cert "$PKI/renewed.full.pem"
+    [ $((SECONDS - start)) -le 10 ]
+    exec {lockfd}>&-
+    run "$CERTCTL" --lock-timeout 1 import www --cert "$PKI/renewed.full.pem"
+    assert_success
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+}
+
+@test "a rejected first import leaves an empty certdir empty" {
+    echo garbage >"$W/garbage.pem"
+    pki_leaf "$PKI" www
+    rejected 1 "garbage.pem" import www --cert "$W/garbage.pem" --key "$PKI/www.key"
+    run ls -A "$CERTDIR"
+    assert_output ""
+}

@@ -1,0 +1,124 @@
+# shellcheck shell=bash
+#
+# tests/helpers/httpd.bash - HTTP servers on loopback for certctl's tests.
+#
+#   httpd_nginx_start DOCROOT [PORT]   nginx (Debian's /usr/sbin/nginx) serving
+#                                      DOCROOT; /loop redirects to itself
+#   httpd_py_start MODE [PORT]         a python3 server that misbehaves:
+#                                        hang   accepts, reads, never answers
+#                                        zeros  200, then zeros without end
+#                                               (no Content-Length)
+#                                        huge   200 with Content-Length
+#                                               100 MiB, then zeros
+#   httpd_stop                         stop every server started here
+#
+# Each start sets HTTPD_PORT (a free_port unless PORT is given) and appends
+# its pid to HTTPD_PIDS; it returns only once the port accepts (wait_port).
+# nginx also sets HTTPD_ACCESS_LOG. Everything listens on 127.0.0.1 only and
+# lives in $BATS_TEST_TMPDIR; nothing is ever written to disk in bulk (the
+# endless bodies are generated on the fly). Needs free_port and wait_port
+# from common.bash.
+
+HTTPD_PIDS=()
+
+# httpd_nginx_start DOCROOT [PORT]
+httpd_nginx_start() {
+    local docroot=$1 dir
+    HTTPD_PORT=${2:-$(free_port)} || return 1
+    dir=$(mktemp -d "$BATS_TEST_TMPDIR/nginx.XXXXXX") || return 1
+    mkdir -p "$dir/tmp" || return 1
+    # master_process off: one process, no user switching (so no worker
+    # running as nobody that cannot read the test's private tmp dir).
+    cat >"$dir/nginx.conf" <<EOF || return 1
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+    access_log $dir/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    types {
+        application/pkix-cert der;
+        application/pkcs7-mime p7c;
+        application/x-pem-file pem;
+        text/html html;
+    }
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$HTTPD_PORT;
+        root $docroot;
+        location = /loop { return 302 http://127.0.0.1:$HTTPD_PORT/loop; }
+    }
+}
+EOF
+    # shellcheck disable=SC2034 # read by the test files
+    HTTPD_ACCESS_LOG=$dir/access.log
+    /usr/sbin/nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" \
+        </dev/null >"$dir/stdout.log" 2>&1 &
+    HTTPD_PIDS+=("$!")
+    if ! wait_port "$HTTPD_PORT"; then
+        cat "$dir/error.log" >&2 2>/dev/null
+        return 1
+    fi
+}
+
+_HTTPD_PY='
+import socket, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+mode, port = sys.argv[1], int(sys.argv[2])
+
+if mode == "hang":
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(16)
+    held = []
+    while True:
+        conn, _ = srv.accept()
+        held.append(conn)          # never answered, never closed
+
+class Zeros(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-cert")
+        if mode == "huge":
+            self.send_header("Content-Length", str(100 * 1024 * 1024))
+        self.end_headers()
+        block = bytes(65536)
+        try:
+            while True:
+                self.wfile.write(block)
+        except OSError:
+            pass
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer(("127.0.0.1", port), Zeros).serve_forever()
+'
+
+# httpd_py_start MODE [PORT]
+httpd_py_start() {
+    HTTPD_PORT=${2:-$(free_port)} || return 1
+    python3 -c "$_HTTPD_PY" "$1" "$HTTPD_PORT" </dev/null >/dev/null 2>&1 &
+    HTTPD_PIDS+=("$!")
+    wait_port "$HTTPD_PORT"
+}
+
+# httpd_stop: for teardown; stops only the servers started above.
+httpd_stop() {
+    local pid
+    for pid in "${HTTPD_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    HTTPD_PIDS=()
+}
