@@ -9,6 +9,7 @@
 
 #include "certctl/download.h"
 #include "certctl/http.h"
+#include "certctl/httpstore.h"
 #include "certctl/log.h"
 #include "cli.h"
 
@@ -84,25 +85,36 @@ static int download_one(struct cli *cli, struct cc_store *store, const char *nam
 		cc_error("%s: no source configured (set 'source:' in defaults or the entry)", name);
 		return -1;
 	}
-	if (!cc_download_due(store, name, opts, reason, sizeof(reason))) {
-		cc_debug(1, "%s: not due", name);
-		return 0;
+	if (src->type == CC_SOURCE_HTTP) {
+		/* The store decides what is current: ask it (conditionally) every run. */
+		if (cc_download_http(store, src, name, opts, &res, &err) == -1)
+			goto fail;
+		if (res.outcome != CC_DOWNLOAD_INSTALLED) {
+			cc_debug(1, "%s: %s", name, res.reason[0] ? res.reason : "unchanged");
+			return 0;
+		}
+		if (cli->dry_run) {
+			cc_say("would install %s from '%s'", name, src->name);
+			return 1;
+		}
+		cc_download_record(store, name, opts->now, NULL);
+	} else {
+		if (!cc_download_due(store, name, opts, reason, sizeof(reason))) {
+			cc_debug(1, "%s: not due", name);
+			return 0;
+		}
+		if (cli->dry_run) {
+			cc_say("would download %s (%s)", name, reason);
+			return 1;
+		}
+		cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
+		if ((acme = session_for(sessions, nsessions, src, store, &err)) == NULL ||
+		    cc_download_acme(store, acme, name, opts, &res, &err) == -1)
+			goto fail;
+		cc_download_record(store, name, opts->now, NULL);
+		if (res.install.outcome == CC_INSTALL_SAME)
+			return 0;
 	}
-	if (cli->dry_run) {
-		cc_say("would download %s (%s)", name, reason);
-		return 1;
-	}
-	cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
-	if (src->type != CC_SOURCE_ACME) {
-		cc_err_set(&err, "source '%s': http sources are not supported yet", src->name);
-		goto fail;
-	}
-	if ((acme = session_for(sessions, nsessions, src, store, &err)) == NULL ||
-	    cc_download_acme(store, acme, name, opts, &res, &err) == -1)
-		goto fail;
-	cc_download_record(store, name, opts->now, NULL);
-	if (res.install.outcome == CC_INSTALL_SAME)
-		return 0;
 	cc_format_date(res.install.not_after, date, sizeof(date));
 	cc_say("installed %s (expires %s, serial %s)", name, date, res.install.serial);
 	if (cc_download_deploy_hook(cli->cfg, name, &err) == -1)

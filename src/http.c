@@ -117,6 +117,10 @@ static int request(const char *url, const char *content_type, const void *body, 
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &resp->headers);
 	if (opts->ca_file != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
+	if (opts->client_cert != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, opts->client_cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, opts->client_key);
+	}
 	for (size_t i = 0; opts->headers != NULL && opts->headers[i] != NULL; i++)
 		if ((more = curl_slist_append(headers, opts->headers[i])) == NULL)
 			goto nomem;

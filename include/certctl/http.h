@@ -16,6 +16,8 @@ struct cc_http_opts {
 	long total_timeout;     /* seconds, 0: 30 */
 	size_t max_body;        /* bytes, 0: 1 MiB */
 	const char *ca_file;    /* trust for https, NULL: the system store */
+	const char *client_cert; /* mTLS, PEM */
+	const char *client_key;
 	int allow_file;         /* file:// URLs too (mounted shares) */
 	const char *const *headers; /* extra request headers, NULL-terminated */
 };
