@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and run every test twice: a normal build, then one with
 # AddressSanitizer + UndefinedBehaviorSanitizer (leaks count). Ends with
-# one line "N passed, N failed, N skipped" over both runs.
+# one line "N passed, N failed, N skipped" over both runs and a short
+# run of every fuzz target.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -24,6 +25,11 @@ suite() { # BUILDDIR MESON-OPTIONS...
 
 suite build || status=1
 suite build-asan -Db_sanitize=address,undefined -Db_lundef=false || status=1
+
+# The fuzz targets, briefly (bench runs them longer: bash fuzz/run.sh 600).
+bash fuzz/run.sh "${FUZZ_SECONDS:-15}" > build-fuzz.tap 2>&1 || status=1
+cat build-fuzz.tap
+logs+=("build-fuzz.tap")
 
 if [ ${#logs[@]} -eq 0 ]; then
     echo "0 passed, 1 failed"
