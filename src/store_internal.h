@@ -27,7 +27,8 @@ int cc_write_at(int dirfd, const char *dirlabel, const char *name, const void *d
 /* opendir(3) on a copy of FD, rewound; NULL on failure. */
 DIR *cc_opendir_at(int fd);
 
-/* Remove a flat directory (files only) below dirfd; best effort. */
+/* Remove a flat directory (files only), or a lone file, below dirfd;
+ * best effort. */
 void cc_remove_flat_dir_at(int dirfd, const char *name);
 
 /* Parse "NAME.gNNNN" into name and generation; 0 when it is not one. */

@@ -152,6 +152,9 @@ void cc_remove_flat_dir_at(int parentfd, const char *name)
 			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 				unlinkat(dirfd(d), de->d_name, 0);
 		closedir(d);
+	} else if (errno == ENOTDIR) {
+		unlinkat(parentfd, name, 0); /* a temporary file, not a directory */
+		return;
 	}
 	unlinkat(parentfd, name, AT_REMOVEDIR);
 }
@@ -469,7 +472,7 @@ fail:
 int cc_store_replace_live_file(struct cc_store *store, const char *name,
     enum cc_set_file which, const void *data, size_t len, struct cc_err *err)
 {
-	char gendir[CC_NAME_MAX + 32], label[4096], tmp[64], prev[64];
+	char gendir[CC_NAME_MAX + 32], label[4096], tmp[CC_NAME_MAX + 64], prev[64];
 	const char *file = cc_set_file_name(which);
 	unsigned gen;
 	int fd, rc = -1;
@@ -479,29 +482,33 @@ int cc_store_replace_live_file(struct cc_store *store, const char *name,
 	if (cc_live_generation(store, name, &gen, err) != 1)
 		return cc_err_set(err, "%s: no live set", name);
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
-	snprintf(label, sizeof(label), "%s/.live/%s", store->path, gendir);
+	snprintf(label, sizeof(label), "%s/.live", store->path);
 	fd = openat(store->livefd, gendir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
-		return cc_err_errno(err, errno, "cannot open '%s'", label);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+		return cc_err_errno(err, errno, "cannot open '%s/%s'", label, gendir);
+	/* The new file is written beside the generations, never inside the
+	 * live one, so that a crash leaves no stray file under a live path;
+	 * the next writer's clean-up removes it. */
+	snprintf(tmp, sizeof(tmp), ".%s.%s.tmp", name, file);
 	snprintf(prev, sizeof(prev), "%s.prev", file);
-	unlinkat(fd, tmp, 0);
-	if (cc_write_at(fd, label, tmp, data, len, 0644, (uid_t)-1, (gid_t)-1, err) == -1)
+	unlinkat(store->livefd, tmp, 0);
+	if (cc_write_at(store->livefd, label, tmp, data, len, 0644, (uid_t)-1, (gid_t)-1,
+	    err) == -1)
 		goto out;
 	/* Keep the previous file as .prev without a moment where none exists. */
 	unlinkat(fd, prev, 0);
 	if (linkat(fd, file, fd, prev, 0) == -1 && errno != ENOENT) {
-		cc_err_errno(err, errno, "cannot keep '%s/%s'", label, prev);
+		cc_err_errno(err, errno, "cannot keep '%s/%s/%s'", label, gendir, prev);
 		goto out;
 	}
-	if (renameat(fd, tmp, fd, file) == -1 || fsync(fd) == -1) {
-		cc_err_errno(err, errno, "cannot replace '%s/%s'", label, file);
+	if (renameat(store->livefd, tmp, fd, file) == -1 || fsync(fd) == -1) {
+		cc_err_errno(err, errno, "cannot replace '%s/%s/%s'", label, gendir, file);
 		goto out;
 	}
 	rc = 0;
 out:
 	if (rc == -1)
-		unlinkat(fd, tmp, 0);
+		unlinkat(store->livefd, tmp, 0);
 	close(fd);
 	return rc;
 }
