@@ -91,6 +91,10 @@ static int download_one(struct cli *cli, struct cc_store *store, const char *nam
 			goto fail;
 		if (res.outcome != CC_DOWNLOAD_INSTALLED) {
 			cc_debug(1, "%s: %s", name, res.reason[0] ? res.reason : "unchanged");
+			/* The store answered "current" (not "not yet"): an
+			 * earlier failure is over. */
+			if (!cli->dry_run && res.reason[0] == '\0')
+				cc_download_clear_error(store, name, opts->now);
 			return 0;
 		}
 		if (cli->dry_run) {
@@ -175,6 +179,12 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		cc_error("download needs a config file (-c FILE or /etc/certctl.conf)");
 		return EXIT_USAGE;
 	}
+	/* Arguments first: a usage error must not touch (or wait for) the certdir. */
+	if (cli_names(cli, NULL, all, argc - optind, argv + optind, &names, &count) == -1)
+		return EXIT_USAGE;
+	cc_names_free(names, count);
+	names = NULL;
+	count = 0;
 	if (cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
 	    cli->lock_timeout, &store, &err) == -1) {
 		cc_error("%s", err.msg);
@@ -188,6 +198,12 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		cc_error("no names in certdir '%s' or in the config", cli->certdir);
 		goto out;
 	}
+	for (size_t i = 0; !all && i < count; i++)
+		if (cc_config_cert(cli->cfg, names[i]) == NULL) {
+			cc_error("%s: not in the config (no entry under 'certificates:')", names[i]);
+			rc = EXIT_USAGE;
+			goto out;
+		}
 	if ((http_ready = cc_http_global_init(&err) == 0) == 0 ||
 	    cc_trust_load(cli->cfg->trust, &trust, &err) == -1) {
 		cc_error("%s", err.msg);

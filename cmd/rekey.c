@@ -180,6 +180,12 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 		}
 		return print_csr != NULL ? print_pending_csr(cli, print_csr) : print_tlsa(cli, tlsa);
 	}
+	/* Arguments first: a usage error must not touch (or wait for) the certdir. */
+	if (cli_names(cli, NULL, all, argc - optind, argv + optind, &names, &count) == -1)
+		return EXIT_USAGE;
+	cc_names_free(names, count);
+	names = NULL;
+	count = 0;
 	if (cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
 	    cli->lock_timeout, &store, &err) == -1) {
 		cc_error("%s", err.msg);

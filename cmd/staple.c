@@ -120,6 +120,12 @@ int cmd_staple(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_load_config(cli) == -1)
 		return EXIT_USAGE;
+	/* Arguments first: a usage error must not touch (or wait for) the certdir. */
+	if (cli_names(cli, NULL, all, argc - optind, argv + optind, &b.names, &count) == -1)
+		return EXIT_USAGE;
+	cc_names_free(b.names, count);
+	b.names = NULL;
+	count = 0;
 	if (cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
 	    cli->lock_timeout, &b.store, &err) == -1) {
 		cc_error("%s", err.msg);

@@ -12,6 +12,8 @@ packages=(
     pebble nginx-light
     # docs and lint
     shellcheck
+    # man pages, completions, units, examples (tests/cli/ecosystem.bats)
+    scdoc mandoc bash-completion zsh fish systemd ansible-core
 )
 
 sudo=

@@ -13,7 +13,7 @@
 #include "certctl/keygen.h"
 #include "certctl/x509.h"
 
-#define NONCE_RETRIES 5
+#define NONCE_RETRIES 20       /* a CA may reject many nonces (Pebble: 5% by default) */
 #define POLL_SECONDS 120        /* the longest wait for an authz or order */
 #define RETRY_AFTER_MAX 10
 
@@ -155,11 +155,12 @@ static int load_account_key(struct cc_acme *a, struct cc_store *store, struct cc
 	if (f.present) {
 		rc = cc_key_parse(f.data, f.len, NULL, &a->key, err);
 		free(f.data);
-		return rc == -1 ? cc_err_prefix(err, "account key of '%s'", a->src->name) : 0;
+		return rc == -1 ? cc_err_prefix(err, "account key '%s/.acme/%s/account.key'",
+		    cc_store_path(store), a->src->name) : 0;
 	}
 	if (f.errnum != ENOENT)
-		return cc_err_errno(err, f.errnum, "cannot read the account key of '%s'",
-		    a->src->name);
+		return cc_err_errno(err, f.errnum, "cannot read '%s/.acme/%s/account.key'",
+		    cc_store_path(store), a->src->name);
 	if (cc_keygen(&spec, &a->key, err) == -1 || cc_key_to_pem(a->key, &pem, err) == -1 ||
 	    cc_store_acme_write(store, a->src->name, "account.key", pem.data, pem.len, 0600,
 	    err) == -1)

@@ -198,3 +198,17 @@ int cc_download_deploy_hook(const struct cc_config *cfg, const char *name, struc
 	    WIFEXITED(status) ? "exit" : "signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
+
+void cc_download_clear_error(struct cc_store *store, const char *name, time_t now)
+{
+	json_t *state = NULL;
+	int failed;
+
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		return;
+	failed = json_object_get(json_object_get(state, "download"), "last_error") != NULL;
+	json_decref(state);
+	/* Only then: an ordinary unchanged run writes nothing. */
+	if (failed)
+		cc_download_record(store, name, now, NULL);
+}

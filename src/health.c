@@ -316,14 +316,20 @@ static void check_state(struct run *r)
 		return;
 	}
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		const char *serial;
+
 		op = json_object_get(state, ops[i]);
+		/* A staple record about another certificate is history. */
+		serial = json_string_value(json_object_get(op, "serial"));
+		if (serial != NULL && r->h->has_cert && strcmp(serial, r->h->facts.serial) != 0)
+			continue;
 		msg = json_object_get(op, "last_error");
 		if (json_is_string(msg) && *json_string_value(msg))
 			add(r, CC_WARNING, "last %s failed: %s", ops[i], json_string_value(msg));
+		if (json_is_true(json_object_get(op, "revoked")))
+			add(r, CC_CRITICAL, "revoked (the OCSP responder said so at the last "
+			    "staple attempt)");
 	}
-	if (json_is_true(json_object_get(json_object_get(state, "staple"), "revoked")))
-		add(r, CC_CRITICAL, "revoked (the OCSP responder said so at the last staple "
-		    "attempt)");
 	json_decref(state);
 }
 

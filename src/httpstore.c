@@ -138,6 +138,21 @@ static void conditions(struct cc_store *store, const char *name, const char *url
 	json_decref(state);
 }
 
+/* Did the answer bring other validators than the ones we sent? */
+static int validators_changed(const struct cc_http_response *resp, const struct cc_buf *etag,
+    const struct cc_buf *since)
+{
+	char value[512];
+	const char *sent;
+
+	sent = etag->data ? etag->data + strlen("If-None-Match: ") : "";
+	if (strcmp(cc_http_header(resp, "etag", 0, value, sizeof(value)) ? value : "", sent))
+		return 1;
+	sent = since->data ? since->data + strlen("If-Modified-Since: ") : "";
+	return strcmp(cc_http_header(resp, "last-modified", 0, value, sizeof(value)) ? value : "",
+	    sent) != 0;
+}
+
 int cc_download_http(struct cc_store *store, const struct cc_source *src, const char *name,
     const struct cc_download_opts *opts, struct cc_download_result *res, struct cc_err *err)
 {
@@ -157,6 +172,12 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	    cc_httpstore_url(src->url, name, spki, url, sizeof(url), err) == -1)
 		return -1;
 	is_file = strncmp(url, "file://", 7) == 0;
+	if ((src->bearer_token_file != NULL || src->client_cert != NULL) &&
+	    strncmp(url, "https://", 8) != 0) {
+		cc_err_set(err, "'%s': a bearer token or client certificate is only sent over "
+		    "https", url);
+		goto out;
+	}
 	if (src->bearer_token_file != NULL) {
 		if (bearer_header(src->bearer_token_file, &auth, err) == -1)
 			goto out;
@@ -200,13 +221,15 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 		cc_err_prefix(err, "'%s'", url);
 		goto out;
 	}
-	if (cc_install_set(store, &cand, &iopts, &res->install, err) == -1)
+	if (cc_install_set(store, &cand, &iopts, &res->install, err) == -1) {
+		cc_err_prefix(err, "'%s'", url);
 		goto out;
+	}
 	res->outcome = res->install.outcome == CC_INSTALL_DONE ? CC_DOWNLOAD_INSTALLED :
 	    CC_DOWNLOAD_NOT_DUE;
-	/* Keep the validators for next time, but write only when they are new. */
+	/* Keep the validators for next time, but write only when they changed. */
 	if (!opts->dry_run && (res->outcome == CC_DOWNLOAD_INSTALLED ||
-	    (etag.data == NULL && since.data == NULL)))
+	    (!is_file && validators_changed(&resp, &etag, &since))))
 		remember(store, name, url, &resp);
 	rc = 0;
 out:

@@ -137,7 +137,7 @@ static int find_key(struct cc_store *store, const char *name, STACK_OF(X509) *ce
 	}
 	EVP_PKEY_free(k);
 	return cc_err_set(err, "the certificate matches neither the live nor a pending key "
-	    "of '%s' (give --key)", name);
+	    "of '%s'", name);
 }
 
 /* 1 when the live set already holds exactly this leaf, key and chain;

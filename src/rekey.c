@@ -23,6 +23,14 @@ static int add_domain(struct cc_rekey_job *job, const char *domain)
 	return 0;
 }
 
+/* A CN that names a host (a cert from before SANs, or one whose SANs
+ * forgot it) belongs in the CSR; "My Company Ltd" does not. */
+static int looks_like_host(const char *cn)
+{
+	return cn[0] != '\0' && strspn(cn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-*_:") == strlen(cn) && strchr(cn, '.') != NULL;
+}
+
 /* What the live set says: the key's algorithm and the cert's names. */
 static int read_live(struct cc_store *store, const char *name, struct cc_key_spec *spec,
     int *have_spec, struct cc_rekey_job *job, int want_domains, struct cc_err *err)
@@ -55,8 +63,7 @@ static int read_live(struct cc_store *store, const char *name, struct cc_key_spe
 			goto out;
 		/* The CN first when it is a name the cert covers, then every SAN. */
 		rc = 0;
-		if (facts.subject[0] && strchr(facts.subject, ' ') == NULL &&
-		    cc_cert_covers(sk_X509_value(certs, 0), facts.subject))
+		if (looks_like_host(facts.subject))
 			rc = add_domain(job, facts.subject);
 		for (size_t i = 0; i < facts.nsans && rc == 0; i++)
 			rc = add_domain(job, facts.sans[i]);
@@ -161,7 +168,7 @@ int cc_tlsa_records(struct cc_store *store, const struct cc_config *cfg, const c
 	struct cc_set live = { 0 }, pending = { 0 };
 	int rc = -1, found = 0;
 
-	if (owner[0] == '*')
+	if ((owner[0] == '*' || owner[0] == '_') && owner[1] == '.')
 		owner += 2; /* a wildcard's records go on the parent name */
 	if (cc_store_load_live(store, name, &live, err) == -1 ||
 	    cc_store_load_pending(store, name, &pending, err) == -1)

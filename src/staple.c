@@ -15,6 +15,7 @@ struct live {
 	X509 *issuer;           /* borrowed from order.chain */
 	STACK_OF(X509) *certs;
 	STACK_OF(X509) *chain_pool;
+	STACK_OF(X509) *path;           /* verified, leaf first */
 	struct cc_chain_order order;
 	struct cc_cert_facts facts;
 };
@@ -25,11 +26,12 @@ static void live_free(struct live *l)
 	cc_cert_facts_free(&l->facts);
 	sk_X509_pop_free(l->certs, X509_free);
 	sk_X509_pop_free(l->chain_pool, X509_free);
+	sk_X509_pop_free(l->path, X509_free);
 	cc_set_free(&l->set);
 }
 
-static int load_live(struct cc_store *store, const char *name, struct live *l,
-    struct cc_err *err)
+static int load_live(struct cc_store *store, const char *name, struct cc_trust *trust,
+    struct live *l, struct cc_err *err)
 {
 	const struct cc_file *cert, *chain;
 	int rc = cc_store_load_live(store, name, &l->set, err);
@@ -52,7 +54,13 @@ static int load_live(struct cc_store *store, const char *name, struct live *l,
 		return cc_err_prefix(err, "chain.pem");
 	if (cc_chain_order(l->leaf, l->chain_pool ? l->chain_pool : l->certs, &l->order, err) == -1)
 		return -1;
-	l->issuer = sk_X509_num(l->order.chain) > 0 ? sk_X509_value(l->order.chain, 0) : NULL;
+	/* The issuer from the verified path: it may be a trusted root that
+	 * chain.pem rightly does not carry. */
+	if (cc_chain_verify(trust, l->leaf, l->order.chain, &l->path, NULL) == 0 &&
+	    sk_X509_num(l->path) > 1)
+		l->issuer = sk_X509_value(l->path, 1);
+	else if (sk_X509_num(l->order.chain) > 0)
+		l->issuer = sk_X509_value(l->order.chain, 0);
 	return 0;
 }
 
@@ -66,8 +74,11 @@ static const char *refresh_reason(const struct live *l, const struct cc_policy *
 	if (!f->present)
 		return "no staple installed";
 	if (cc_ocsp_response_verify(f->data, f->len, l->leaf, l->issuer, opts->trust, opts->now,
-	    installed, NULL) == -1 || installed->status != CC_OCSP_GOOD)
+	    installed, NULL) == -1 || installed->status != CC_OCSP_GOOD) {
+		/* Nothing to compare a new response with. */
+		memset(installed, 0, sizeof(*installed));
 		return "the installed staple is not valid";
+	}
 	if (opts->force)
 		return "--force";
 	window = (long)(installed->next_update - installed->this_update);
@@ -82,17 +93,17 @@ static const char *refresh_reason(const struct live *l, const struct cc_policy *
 static int install(struct cc_store *store, const char *name, const struct cc_policy *pol,
     const struct cc_buf *der, struct cc_err *err)
 {
-	if (cc_store_replace_live_file(store, name, CC_F_OCSP, der->data, der->len, err) == -1)
-		return -1;
+	/* ocsp.der last: it is what decides "fresh" next time, so a failure
+	 * in between is retried instead of leaving combined.pem.ocsp stale. */
 	if (pol->combined && cc_store_replace_live_file(store, name, CC_F_COMBINED_OCSP,
 	    der->data, der->len, err) == -1)
 		return -1;
-	return 0;
+	return cc_store_replace_live_file(store, name, CC_F_OCSP, der->data, der->len, err);
 }
 
 /* Record the attempt; a failure to write state is not the run's failure. */
-static void record(struct cc_store *store, const char *name, time_t now, const char *error,
-    int revoked, time_t next_update)
+static void record(struct cc_store *store, const char *name, const char *serial, time_t now,
+    const char *error, int revoked, time_t next_update)
 {
 	json_t *state = NULL, *staple;
 	json_int_t failures;
@@ -118,6 +129,8 @@ static void record(struct cc_store *store, const char *name, time_t now, const c
 		json_object_set_new(staple, "next_update", json_integer(next_update));
 	}
 	json_object_set_new(staple, "revoked", json_boolean(revoked));
+	/* What the record is about: check ignores it once another cert is live. */
+	json_object_set_new(staple, "serial", json_string(serial));
 	cc_store_state_write(store, name, state, NULL);
 	json_decref(state);
 }
@@ -136,7 +149,7 @@ int cc_staple_name(struct cc_store *store, const char *name, const struct cc_sta
 
 	memset(res, 0, sizeof(*res));
 	cc_config_policy(opts->cfg, name, &pol);
-	if (load_live(store, name, &l, err) == -1)
+	if (load_live(store, name, opts->trust, &l, err) == -1)
 		goto out;
 	if (l.facts.ocsp_url == NULL) {
 		if (l.facts.must_staple) {
@@ -182,12 +195,12 @@ int cc_staple_name(struct cc_store *store, const char *name, const struct cc_sta
 	if (install(store, name, &pol, &der, err) == -1)
 		goto fail;
 	res->outcome = CC_STAPLE_UPDATED;
-	record(store, name, opts->now, NULL, 0, res->info.next_update);
+	record(store, name, l.facts.serial, opts->now, NULL, 0, res->info.next_update);
 	rc = 0;
 	goto out;
 fail:
 	if (fetched || l.facts.must_staple)
-		record(store, name, opts->now, err->msg, revoked, 0);
+		record(store, name, l.facts.serial, opts->now, err->msg, revoked, 0);
 out:
 	cc_buf_free(&der);
 	live_free(&l);

@@ -42,6 +42,10 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 void cc_download_record(struct cc_store *store, const char *name, time_t now,
     const char *error);
 
+/* A good answer after failures: clear the recorded error (writes only
+ * when there is one). */
+void cc_download_clear_error(struct cc_store *store, const char *name, time_t now);
+
 /* Run the name's deploy_hook through /bin/sh; -1 when it fails. */
 int cc_download_deploy_hook(const struct cc_config *cfg, const char *name, struct cc_err *err);
 

@@ -122,3 +122,98 @@ httpd_stop() {
     done
     HTTPD_PIDS=()
 }
+
+# httpd_nginx_tls_start DOCROOT CERT KEY [EXTRA [PORT]]
+#
+# nginx serving DOCROOT over TLS on 127.0.0.1 with CERT (leaf + chain, PEM)
+# and KEY. EXTRA is more nginx configuration for the server block (an auth
+# check, ssl_verify_client, redirects...). Sets HTTPD_PORT and
+# HTTPD_ACCESS_LOG like httpd_nginx_start; the access log has the default
+# "combined" format, so a conditional GET answered 304 shows as '" 304 '.
+httpd_nginx_tls_start() {
+    local docroot=$1 cert=$2 key=$3 extra=${4-} dir
+    HTTPD_PORT=${5:-$(free_port)} || return 1
+    dir=$(mktemp -d "$BATS_TEST_TMPDIR/nginx-tls.XXXXXX") || return 1
+    mkdir -p "$dir/tmp" || return 1
+    cat >"$dir/nginx.conf" <<CONF || return 1
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+    access_log $dir/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    types {
+        application/x-pem-file pem;
+    }
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$HTTPD_PORT ssl;
+        ssl_certificate $cert;
+        ssl_certificate_key $key;
+        root $docroot;
+        $extra
+    }
+}
+CONF
+    # shellcheck disable=SC2034 # read by the test files
+    HTTPD_ACCESS_LOG=$dir/access.log
+    /usr/sbin/nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" \
+        </dev/null >"$dir/stdout.log" 2>&1 &
+    HTTPD_PIDS+=("$!")
+    if ! wait_port "$HTTPD_PORT"; then
+        cat "$dir/error.log" "$dir/stdout.log" >&2 2>/dev/null
+        return 1
+    fi
+}
+
+_HTTPD_PY_TLS='
+import socket, ssl, sys, threading, time
+
+mode, cert, key, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(16)
+held = []
+
+def serve(conn):
+    try:
+        tls = ctx.wrap_socket(conn, server_side=True)
+        held.append(tls)
+        tls.recv(65536)            # the request
+        if mode == "stall":
+            return                 # never answered, never closed
+        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-pem-file\r\n"
+                    b"Content-Length: 100000\r\n\r\n")
+        while True:                # trickle: one byte a second
+            tls.sendall(b"#")
+            time.sleep(1)
+    except (OSError, ssl.SSLError):
+        pass
+
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'
+
+# httpd_py_tls_start MODE CERT KEY [PORT]: a python3 TLS server (CERT: leaf
+# + chain, KEY) that completes the handshake and reads the request, then
+#   stall    never answers
+#   trickle  answers 200 with Content-Length 100000 and sends one byte a
+#            second
+# so that only a total timeout ends the request.
+httpd_py_tls_start() {
+    HTTPD_PORT=${4:-$(free_port)} || return 1
+    python3 -c "$_HTTPD_PY_TLS" "$1" "$2" "$3" "$HTTPD_PORT" </dev/null >/dev/null 2>&1 &
+    HTTPD_PIDS+=("$!")
+    wait_port "$HTTPD_PORT"
+}
