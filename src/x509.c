@@ -8,23 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
-#include <openssl/decoder.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
-#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
 #include "certctl/x509.h"
+#include "x509_internal.h"
 
 static const char *const pem_cert_labels[] = {
 	"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "PKCS7",
 };
 
-static const char *find_bytes(const char *hay, size_t haylen, const char *needle)
+const char *cc_find_bytes(const char *hay, size_t haylen, const char *needle)
 {
 	size_t n = strlen(needle);
 
@@ -94,16 +90,16 @@ static int parse_pem(const char *text, size_t len, STACK_OF(X509) *out, struct c
 	char endline[64];
 	int index = 0;
 
-	while ((begin = find_bytes(p, (size_t)(end - p), "-----BEGIN ")) != NULL) {
+	while ((begin = cc_find_bytes(p, (size_t)(end - p), "-----BEGIN ")) != NULL) {
 		const char *label = begin + 11, *dash;
 		size_t labellen, i;
 
-		dash = find_bytes(label, (size_t)(end - label), "-----");
+		dash = cc_find_bytes(label, (size_t)(end - label), "-----");
 		if (dash == NULL || dash - label > 40)
 			return cc_err_set(err, "PEM header %d is cut short", index + 1);
 		labellen = (size_t)(dash - label);
 		snprintf(endline, sizeof(endline), "-----END %.*s-----", (int)labellen, label);
-		stop = find_bytes(dash, (size_t)(end - dash), endline);
+		stop = cc_find_bytes(dash, (size_t)(end - dash), endline);
 		if (stop == NULL)
 			return cc_err_set(err, "PEM block %d (%.*s) has no END line: the file is "
 			    "truncated", index + 1, (int)labellen, label);
@@ -166,7 +162,7 @@ int cc_certs_parse(const void *buf, size_t len, STACK_OF(X509) **out, struct cc_
 	*out = NULL;
 	if ((certs = sk_X509_new_null()) == NULL)
 		return cc_err_set(err, "out of memory");
-	if (find_bytes(buf, len, "-----BEGIN ") != NULL)
+	if (cc_find_bytes(buf, len, "-----BEGIN ") != NULL)
 		rc = parse_pem(buf, len, certs, err);
 	else
 		rc = parse_der(buf, len, certs, err);
@@ -179,55 +175,6 @@ int cc_certs_parse(const void *buf, size_t len, STACK_OF(X509) **out, struct cc_
 	}
 	*out = certs;
 	return 0;
-}
-
-/* `openssl ecparam -genkey` writes EC PARAMETERS before the key, and
- * servers accept that file: start at the first *PRIVATE KEY block. */
-static void skip_to_private_key(const unsigned char **p, size_t *left)
-{
-	const char *text = (const char *)*p, *end = text + *left, *begin, *dash;
-
-	while ((begin = find_bytes(text, (size_t)(end - text), "-----BEGIN ")) != NULL) {
-		dash = find_bytes(begin + 11, (size_t)(end - begin - 11), "-----");
-		if (dash == NULL)
-			return;
-		if (dash - begin - 11 >= 11 && memcmp(dash - 11, "PRIVATE KEY", 11) == 0) {
-			*left -= (size_t)(begin - (const char *)*p);
-			*p = (const unsigned char *)begin;
-			return;
-		}
-		text = dash + 5;
-	}
-}
-
-/* Unencrypted PKCS#8 PEM, the form certctl writes, straight through its
- * algorithm's decoder: OpenSSL 3.0's generic decoder set-up costs several
- * times more than the decoding itself. NULL when not of that form. */
-static EVP_PKEY *parse_plain_pkcs8(const unsigned char *p, size_t len)
-{
-	PKCS8_PRIV_KEY_INFO *p8 = NULL;
-	const unsigned char *q;
-	unsigned char *der = NULL;
-	char *name = NULL, *header = NULL;
-	EVP_PKEY *key = NULL;
-	long derlen = 0;
-	BIO *bio;
-
-	if (len < 27 || memcmp(p, "-----BEGIN PRIVATE KEY-----", 27) != 0 ||
-	    (bio = BIO_new_mem_buf(p, (int)len)) == NULL)
-		return NULL;
-	if (PEM_read_bio(bio, &name, &header, &der, &derlen) && strcmp(name, "PRIVATE KEY") == 0) {
-		q = der;
-		if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &q, derlen)) != NULL)
-			key = EVP_PKCS82PKEY(p8);
-	}
-	PKCS8_PRIV_KEY_INFO_free(p8);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_clear_free(der, (size_t)derlen);
-	BIO_free(bio);
-	ERR_clear_error();
-	return key;
 }
 
 int cc_bundle_equals(const void *buf, size_t len, X509 *leaf, STACK_OF(X509) *chain)
@@ -343,160 +290,6 @@ int cc_certs_parse_cached(struct cc_cert_cache *cache, const void *buf, size_t l
 	return 0;
 }
 
-/* An encrypted PKCS#8 key in DER is an X509_SIG. */
-static int is_encrypted_der(const unsigned char *p, size_t len)
-{
-	X509_SIG *sig = d2i_X509_SIG(NULL, &p, (long)len);
-
-	X509_SIG_free(sig);
-	ERR_clear_error();
-	return sig != NULL;
-}
-
-int cc_key_parse(const void *buf, size_t len, const char *password, EVP_PKEY **out,
-    struct cc_err *err)
-{
-	OSSL_DECODER_CTX *dctx;
-	const unsigned char *p = buf;
-	size_t left = len;
-	EVP_PKEY *key = NULL;
-	int encrypted;
-
-	*out = NULL;
-	skip_to_private_key(&p, &left);
-	if ((*out = parse_plain_pkcs8(p, left)) != NULL)
-		return 0;
-	encrypted = find_bytes((const char *)p, left, "ENCRYPTED") != NULL || is_encrypted_der(p,
-	    left);
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&key, NULL, NULL, NULL,
-	    OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL);
-	if (dctx == NULL)
-		return cc_err_openssl(err, "cannot set up key decoding");
-	/* Without a password, an encrypted key must fail rather than prompt. */
-	OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)(password ? password : ""),
-	    password ? strlen(password) : 0);
-	if (!OSSL_DECODER_from_data(dctx, &p, &left) || key == NULL) {
-		OSSL_DECODER_CTX_free(dctx);
-		if (encrypted && password == NULL)
-			return cc_err_openssl(err, "the private key is encrypted and no password "
-			    "was given");
-		if (encrypted)
-			return cc_err_openssl(err, "cannot decrypt the private key (wrong password?)");
-		return cc_err_openssl(err, "not a private key in PEM or DER");
-	}
-	OSSL_DECODER_CTX_free(dctx);
-	ERR_clear_error();
-	*out = key;
-	return 0;
-}
-
-/* Files exported by older Windows and Java use RC2 or 3DES, which
- * OpenSSL 3 keeps in its legacy provider: load it on first need. */
-static int load_legacy_provider(void)
-{
-	static OSSL_PROVIDER *legacy, *deflt;
-
-	if (legacy != NULL)
-		return 0;
-	deflt = OSSL_PROVIDER_load(NULL, "default");
-	legacy = OSSL_PROVIDER_load(NULL, "legacy");
-	return legacy != NULL && deflt != NULL ? 0 : -1;
-}
-
-int cc_pkcs12_parse(const void *buf, size_t len, const char *password, EVP_PKEY **key,
-    STACK_OF(X509) **certs, struct cc_err *err)
-{
-	const unsigned char *p = buf;
-	STACK_OF(X509) *ca = NULL;
-	X509 *leaf = NULL;
-	PKCS12 *p12;
-	int rc = -1;
-
-	*key = NULL;
-	*certs = NULL;
-	if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL)
-		return cc_err_openssl(err, "not a PKCS#12 file");
-	if (!PKCS12_verify_mac(p12, password ? password : "", -1) &&
-	    !(password == NULL && PKCS12_verify_mac(p12, NULL, 0))) {
-		cc_err_set(err, password ? "wrong PKCS#12 password" :
-		    "the PKCS#12 file needs a password (--password-file)");
-		goto out;
-	}
-	if (!PKCS12_parse(p12, password ? password : "", key, &leaf, &ca) &&
-	    (ERR_clear_error(), load_legacy_provider() == -1 ||
-	    !PKCS12_parse(p12, password ? password : "", key, &leaf, &ca))) {
-		cc_err_openssl(err, "cannot decrypt the PKCS#12 file");
-		goto out;
-	}
-	if (ca == NULL && (ca = sk_X509_new_null()) == NULL) {
-		cc_err_set(err, "out of memory");
-		goto out;
-	}
-	if (leaf != NULL && !sk_X509_unshift(ca, leaf)) {
-		cc_err_set(err, "out of memory");
-		goto out;
-	}
-	leaf = NULL;
-	if (sk_X509_num(ca) == 0 || *key == NULL) {
-		cc_err_set(err, "the PKCS#12 file lacks a %s", *key ? "certificate" : "private key");
-		goto out;
-	}
-	*certs = ca;
-	ca = NULL;
-	rc = 0;
-out:
-	if (rc == -1) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
-	}
-	X509_free(leaf);
-	sk_X509_pop_free(ca, X509_free);
-	PKCS12_free(p12);
-	ERR_clear_error();
-	return rc;
-}
-
-int cc_key_matches(X509 *cert, EVP_PKEY *key)
-{
-	EVP_PKEY *pub = X509_get0_pubkey(cert);
-	int eq;
-
-	if (pub == NULL || key == NULL)
-		return 0;
-	eq = EVP_PKEY_eq(pub, key);
-	ERR_clear_error();
-	return eq == 1;
-}
-
-void cc_key_describe(EVP_PKEY *key, char *buf, size_t len, int *bits)
-{
-	char group[64] = "";
-	const char *nist;
-	size_t glen = 0;
-
-	*bits = key ? EVP_PKEY_get_bits(key) : 0;
-	switch (key ? EVP_PKEY_get_base_id(key) : 0) {
-	case EVP_PKEY_RSA:
-	case EVP_PKEY_RSA_PSS:
-		snprintf(buf, len, "RSA %d", *bits);
-		break;
-	case EVP_PKEY_EC:
-		EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-		    sizeof(group), &glen);
-		nist = EC_curve_nid2nist(OBJ_sn2nid(group));
-		snprintf(buf, len, "EC %s", nist ? nist : group);
-		break;
-	case EVP_PKEY_ED25519:
-		snprintf(buf, len, "ED25519");
-		break;
-	case EVP_PKEY_ED448:
-		snprintf(buf, len, "ED448");
-		break;
-	default:
-		snprintf(buf, len, "%s", key ? OBJ_nid2sn(EVP_PKEY_get_base_id(key)) : "none");
-	}
-}
-
 static void hex_colons(const unsigned char *bytes, size_t n, char *out, size_t outlen)
 {
 	size_t o = 0;
@@ -504,25 +297,6 @@ static void hex_colons(const unsigned char *bytes, size_t n, char *out, size_t o
 	out[0] = '\0';
 	for (size_t i = 0; i < n && o + 4 <= outlen; i++)
 		o += (size_t)snprintf(out + o, outlen - o, i ? ":%02x" : "%02x", bytes[i]);
-}
-
-int cc_key_spki_sha256(EVP_PKEY *key, char out[65])
-{
-	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int len;
-
-	out[0] = '\0';
-	if ((len = i2d_PUBKEY(key, &der)) <= 0)
-		return -1;
-	if (!EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL)) {
-		OPENSSL_free(der);
-		return -1;
-	}
-	OPENSSL_free(der);
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
 }
 
 static void name_text(const X509_NAME *name, char *out, size_t outlen)

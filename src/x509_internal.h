@@ -1,11 +1,16 @@
-/* Shared by the modules that need the trust store itself (chain, ocsp). */
+/* Shared inside the x509 model: the trust store (chain, ocsp) and text search. */
 #ifndef CERTCTL_X509_INTERNAL_H
 #define CERTCTL_X509_INTERNAL_H
+
+#include <stddef.h>
 
 #include <openssl/x509.h>
 
 struct cc_trust {
 	X509_STORE *store;
 };
+
+/* The first occurrence of needle in hay (not NUL-terminated), or NULL. */
+const char *cc_find_bytes(const char *hay, size_t haylen, const char *needle);
 
 #endif

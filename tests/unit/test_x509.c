@@ -376,6 +376,83 @@ static void test_key_pkcs8_pem(void **state)
 	expect_key(P.leaf_key, FX_KEY_PKCS8_PEM, NULL, "unused");
 }
 
+/* The private half survives parsing too: a signature made with the
+ * parsed key verifies under the original's public key. */
+static void expect_key_signs(EVP_PKEY *key)
+{
+	static const unsigned char msg[] = "certctl";
+	unsigned char sig[1024];
+	size_t siglen = sizeof(sig);
+	struct cc_buf b = { 0 };
+	struct cc_err err = { "" };
+	EVP_PKEY *parsed = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	assert_non_null(md);
+	assert_int_equal(fx_key_write(key, FX_KEY_PKCS8_PEM, NULL, &b), 0);
+	assert_int_equal(cc_key_parse(b.data, b.len, NULL, &parsed, &err), 0);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, parsed), 1);
+	assert_int_equal(EVP_DigestSign(md, sig, &siglen, msg, sizeof(msg)), 1);
+	EVP_MD_CTX_reset(md);
+	assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestVerify(md, sig, siglen, msg, sizeof(msg)), 1);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(parsed);
+	cc_buf_free(&b);
+}
+
+static void test_key_pkcs8_signs(void **state)
+{
+	expect_key_signs(P.leaf_key);
+	expect_key_signs(P.rsa_key);
+}
+
+/* Damage inside the PKCS#8 body (a wrong tag in the inner RSA or EC
+ * key) is an error, never a key. */
+static void test_key_pkcs8_damaged(void **state)
+{
+	EVP_PKEY *keys[] = { P.rsa_key, P.leaf_key };
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		unsigned char *der = NULL, *spot;
+		PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(keys[k]);
+		struct cc_err err = { "" };
+		EVP_PKEY *parsed = (EVP_PKEY *)&parsed;
+		struct cc_buf b = { 0 };
+		BIO *bio = BIO_new(BIO_s_mem());
+		const unsigned char *body;
+		int derlen, bodylen;
+		char *pem;
+		long pemlen;
+
+		assert_non_null(p8);
+		assert_non_null(bio);
+		assert_int_equal(PKCS8_pkey_get0(NULL, &body, &bodylen, NULL, p8), 1);
+		derlen = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+		assert_true(derlen > bodylen);
+		/* The inner key: SEQUENCE, then the version INTEGER 02 01 vv. */
+		spot = der + derlen - bodylen;
+		spot += spot[1] & 0x80 ? 2 + (spot[1] & 0x7f) : 2;
+		assert_int_equal(spot[0], 0x02);
+		if (k == 0)
+			spot[0] = 0x04;
+		else
+			spot[3] = 0x05; /* the private key's OCTET STRING */
+		assert_true(PEM_write_bio(bio, "PRIVATE KEY", "", der, derlen) > 0);
+		pemlen = BIO_get_mem_data(bio, &pem);
+		assert_int_equal(cc_buf_append(&b, pem, (size_t)pemlen), 0);
+		if (cc_key_parse(b.data, b.len, NULL, &parsed, &err) != -1)
+			fail_msg("damaged key %zu parsed", k);
+		assert_null(parsed);
+		assert_true(strlen(err.msg) > 0);
+		assert_int_equal(ERR_peek_error(), 0);
+		cc_buf_free(&b);
+		BIO_free(bio);
+		OPENSSL_free(der);
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	}
+}
+
 static void test_key_traditional_pem(void **state)
 {
 	struct cc_buf b = { 0 };
@@ -1158,6 +1235,8 @@ int main(void)
 		cmocka_unit_test(test_parse_empty),
 		cmocka_unit_test(test_parse_bad_base64),
 		cmocka_unit_test(test_key_pkcs8_pem),
+		cmocka_unit_test(test_key_pkcs8_signs),
+		cmocka_unit_test(test_key_pkcs8_damaged),
 		cmocka_unit_test(test_key_traditional_pem),
 		cmocka_unit_test(test_key_der),
 		cmocka_unit_test(test_key_encrypted),
