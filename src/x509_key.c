@@ -52,10 +52,11 @@ static int der_take(struct der *d, unsigned char tag, struct der *body)
 	return 0;
 }
 
+/* An unsigned big-endian number (the contents of an INTEGER, or of the
+ * OCTET STRING that holds an EC private key) as a parameter. */
 static int der_push_bn(OSSL_PARAM_BLD *bld, const char *key, const struct der *v, BIGNUM **bn)
 {
-	/* A negative INTEGER is no valid key part: leave it to OpenSSL. */
-	if (v->p == v->end || (v->p[0] & 0x80))
+	if (v->p == v->end)
 		return -1;
 	if ((*bn = BN_bin2bn(v->p, (int)(v->end - v->p), NULL)) == NULL)
 		return -1;
@@ -130,8 +131,9 @@ static EVP_PKEY *rsa_key(struct der in)
 	    der_take(&seq, DER_INTEGER, &version) == -1 || version.end - version.p != 1 ||
 	    version.p[0] != 0 || (bld = OSSL_PARAM_BLD_new()) == NULL)
 		return NULL;
+	/* A negative INTEGER is no valid key part: OpenSSL reads such a key. */
 	for (; i < NPARTS; i++)
-		if (der_take(&seq, DER_INTEGER, &v) == -1 ||
+		if (der_take(&seq, DER_INTEGER, &v) == -1 || v.p == v.end || (v.p[0] & 0x80) ||
 		    der_push_bn(bld, parts[i], &v, &bn[i]) == -1)
 			break;
 	if (i == NPARTS && seq.p == seq.end)
