@@ -37,27 +37,9 @@ doc=$top/docs/BENCHMARKS.md
 # shellcheck source=bench/lib.sh
 source "$top/bench/lib.sh"
 
-die() {
-    printf 'check.sh: %s\n' "$*" >&2
-    exit 1
-}
-
-# median of the numbers given as arguments
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# calc EXPR [DECIMALS]: floating point arithmetic (bash has none)
-calc() {
-    awk "BEGIN { printf \"%.${2:-3}f\", $1 }"
-}
-
 # ----------------------------------------------------------------- tools
 
-for tool in cc pkg-config openssl meson ninja awk; do
-    command -v "$tool" >/dev/null || die "$tool is needed"
-done
+need cc pkg-config openssl meson ninja awk
 if [[ ! -x /usr/bin/time ]]; then
     # GNU time reports peak RSS; bash's `time` keyword cannot.
     if ((EUID == 0)) && command -v apt-get >/dev/null; then
@@ -78,12 +60,8 @@ if [[ -n ${BENCH_CERTCTL-} ]]; then
     [[ -x $certctl ]] || die "BENCH_CERTCTL=$certctl is not executable"
     mkdir -p -- "$build"
 else
-    if [[ ! -f $build/build.ninja ]]; then
-        meson setup "$build" "$top" -Dtests=false -Dbuildtype=release >/dev/null ||
-            die "meson setup $build failed"
-    fi
-    ninja -C "$build" certctl >/dev/null || die "building certctl failed"
-    certctl=$build/certctl
+    release_build "$build" "$top"
+    certctl=$CERTCTL
 fi
 
 # The bench programs are single files: plain cc, no meson.build change.
@@ -99,23 +77,8 @@ done
 # 60,000 inodes on a journal-less ext4 makes later file creation crawl for
 # minutes (ext4 skips recently deleted inodes). Reads come from the page
 # cache either way.
-if [[ -z ${BENCH_TMPDIR-} ]]; then
-    if [[ -d /dev/shm && -w /dev/shm ]]; then
-        BENCH_TMPDIR=/dev/shm
-    else
-        BENCH_TMPDIR=${TMPDIR:-/tmp}
-    fi
-fi
-work=$(mktemp -d "$BENCH_TMPDIR/certctl-bench.XXXXXX") || die "mktemp failed"
-cleanup() {
-    if [[ ${BENCH_KEEP-} == 1 ]]; then
-        printf 'kept %s\n' "$work" >&2
-    else
-        rm -rf -- "$work"
-    fi
-}
-trap cleanup EXIT
-chmod 0755 "$work"
+scratch_dir certctl-bench
+work=$WORK
 
 # Other work on the machine skews every number: record how busy it was.
 read -r load1 _ </proc/loadavg
@@ -201,9 +164,6 @@ verify_ms=$(calc "$(median "${verifies[@]}")")
 
 loop_ratio=$(calc "$loop_ms / $certctl_ms" 1)
 floor_ratio=$(calc "$certctl_ms / $floor_ms" 2)
-verdict() { # verdict AWK-CONDITION
-    awk "BEGIN { exit !($1) }" && echo met || echo MISSED
-}
 v_loop=$(verdict "$loop_ms >= 50 * $certctl_ms")
 v_floor=$(verdict "$certctl_ms <= $floor_ms")
 v_rss=$(verdict "$rss_kb < 32768")
@@ -213,10 +173,7 @@ cpus_n=$(nproc)
 ssl_cli=$(openssl version)
 ssl_lib=$(pkg-config --modversion openssl)
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
-commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $commit != unknown && -n $(git -C "$top" status --porcelain -- src cmd include meson.build 2>/dev/null) ]]; then
-    commit="$commit + uncommitted changes in src/cmd"
-fi
+commit=$(source_state "$top")
 if [[ -n ${BENCH_CERTCTL-} ]]; then
     commit="$BENCH_CERTCTL (given with BENCH_CERTCTL)"
 else

@@ -26,3 +26,80 @@ doc_section() {
     chmod 0644 "$tmpdoc"
     mv -f -- "$tmpdoc" "$doc"
 }
+
+# die MESSAGE...: print "SCRIPT: MESSAGE" and exit 1.
+die() {
+    printf '%s: %s\n' "$(basename -- "$0")" "$*" >&2
+    exit 1
+}
+
+# median NUMBER...: the median of the numbers.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# calc EXPR [DECIMALS]: floating point arithmetic (bash has none).
+calc() {
+    awk "BEGIN { printf \"%.${2:-3}f\", $1 }"
+}
+
+# verdict AWK-CONDITION: "met" or "MISSED".
+verdict() {
+    if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi
+}
+
+# need TOOL...: die unless every TOOL is on PATH.
+need() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || die "$tool is needed"
+    done
+}
+
+# release_build DIR TOP: a release build of certctl of its own in DIR, so
+# the numbers never come from a debug or sanitizer build someone else
+# configured (ninja rebuilds only what changed). Sets CERTCTL.
+release_build() {
+    if [[ ! -f $1/build.ninja ]]; then
+        meson setup "$1" "$2" -Dtests=false -Dbuildtype=release >/dev/null ||
+            die "meson setup $1 failed"
+    fi
+    ninja -C "$1" certctl >/dev/null || die "building certctl failed"
+    # shellcheck disable=SC2034 # for the script that sourced this file
+    CERTCTL=$1/certctl
+}
+
+# scratch_dir PREFIX: a new directory on tmpfs when there is one (the data
+# is throwaway, and mass file creation on disk skews timings), removed on
+# exit unless BENCH_KEEP=1. Sets WORK.
+scratch_dir() {
+    local base=${BENCH_TMPDIR-}
+    if [[ -z $base ]]; then
+        if [[ -d /dev/shm && -w /dev/shm ]]; then base=/dev/shm; else base=${TMPDIR:-/tmp}; fi
+    fi
+    WORK=$(mktemp -d "$base/$1.XXXXXX") || die "mktemp failed"
+    chmod 0755 "$WORK"
+    # shellcheck disable=SC2064 # expand WORK now
+    trap "scratch_cleanup '$WORK'" EXIT
+}
+
+scratch_cleanup() {
+    if [[ ${BENCH_KEEP-} == 1 ]]; then
+        printf 'kept %s\n' "$1" >&2
+    else
+        rm -rf -- "$1"
+    fi
+}
+
+# source_state TOP: "COMMIT" or "COMMIT + uncommitted changes in src/cmd",
+# for the report.
+source_state() {
+    local commit
+    commit=$(git -C "$1" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [[ $commit != unknown &&
+        -n $(git -C "$1" status --porcelain -- src cmd include meson.build 2>/dev/null) ]]; then
+        commit="$commit + uncommitted changes in src/cmd"
+    fi
+    printf '%s\n' "$commit"
+}

@@ -38,63 +38,22 @@ doc=${BENCH_DOC:-$top/docs/BENCHMARKS.md}
 begin_marker='<!-- rekey:begin -->'
 end_marker='<!-- rekey:end -->'
 
-die() {
-    printf 'rekey.sh: %s\n' "$*" >&2
-    exit 1
-}
-
-# median of the numbers given as arguments
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# calc EXPR [DECIMALS]: floating point arithmetic (bash has none)
-calc() {
-    awk "BEGIN { printf \"%.${2:-3}f\", $1 }"
-}
-
-# verdict AWK-CONDITION: "met" or "MISSED"
-verdict() {
-    if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi
-}
+# shellcheck source=bench/lib.sh
+source "$top/bench/lib.sh"
 
 [[ $names =~ ^[1-9][0-9]*$ ]] || die "BENCH_NAMES must be a positive number"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
-for tool in meson ninja openssl awk sort; do
-    command -v "$tool" >/dev/null || die "$tool is needed"
-done
+need meson ninja openssl awk sort
 
 # ----------------------------------------------------------------- build
 
-# A release build of its own, so the numbers never come from a debug or
-# sanitizer build someone else configured. ninja rebuilds only what changed.
-if [[ ! -f $build/build.ninja ]]; then
-    (cd -- "$top" && meson setup "$build" -Dtests=false -Dbuildtype=release) >/dev/null ||
-        die "meson setup $build failed"
-fi
-ninja -C "$build" certctl >/dev/null || die "building certctl failed"
-certctl=$build/certctl
+release_build "$build" "$top"
+certctl=$CERTCTL
 
 # ----------------------------------------------------------------- scratch
 
-if [[ -z ${BENCH_TMPDIR-} ]]; then
-    if [[ -d /dev/shm && -w /dev/shm ]]; then
-        BENCH_TMPDIR=/dev/shm
-    else
-        BENCH_TMPDIR=${TMPDIR:-/tmp}
-    fi
-fi
-work=$(mktemp -d "$BENCH_TMPDIR/certctl-rekey-bench.XXXXXX") || die "mktemp failed"
-cleanup() {
-    if [[ ${BENCH_KEEP-} == 1 ]]; then
-        printf 'kept %s\n' "$work" >&2
-    else
-        rm -rf -- "$work"
-    fi
-}
-trap cleanup EXIT
-chmod 0755 "$work"
+scratch_dir certctl-rekey-bench
+work=$WORK
 certdir=$work/certdir
 conf=$work/certctl.conf
 
@@ -237,10 +196,7 @@ fi
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 ssl_cli=$(openssl version)
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
-commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ $commit != unknown && -n $(git -C "$top" status --porcelain -- src cmd include meson.build 2>/dev/null) ]]; then
-    commit="$commit + uncommitted changes in src/cmd"
-fi
+commit=$(source_state "$top")
 fs=$(df -PT "$work" | awk 'NR == 2 { print $2 }')
 
 section=$work/section.md

@@ -155,17 +155,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		format = CC_FORMAT_JSON;
 	if (cli_load_config(cli) == -1)
 		return EXIT_UNKNOWN;
-	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == -1) {
-		cc_error("%s", err.msg);
-		goto out;
-	}
-	if (cli_names(cli, store, all, argc - optind, argv + optind, &pool.names,
-	    &pool.count) == -1)
-		goto out;
-	if (pool.count == 0) {
-		cc_error("no names in certdir '%s' or in the config", cli->certdir);
-		goto out;
-	}
+	/* Monitoring wants UNKNOWN for every way the check itself fails. */
+	if (cli_open_names(cli, 0, all, argc - optind, argv + optind, &store, &pool.names,
+	    &pool.count) != 0)
+		return EXIT_UNKNOWN;
 	if (cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1) {
 		cc_error("%s", err.msg);
 		goto out;

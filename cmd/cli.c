@@ -138,6 +138,40 @@ void cli_usage(const char *usage, int to_stdout)
 	fputs(usage, to_stdout ? stdout : stderr);
 }
 
+int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
+    struct cc_store **store, char ***names, size_t *count)
+{
+	enum cc_store_mode mode = write && !cli->dry_run ? CC_STORE_WRITE : CC_STORE_READ;
+	struct cc_err err;
+	int rc = EXIT_USAGE;
+
+	*store = NULL;
+	if (cli_names(cli, NULL, all, argc, argv, names, count) == -1)
+		return EXIT_USAGE;
+	cc_names_free(*names, *count);
+	*names = NULL;
+	*count = 0;
+	if (cc_store_open(cli->certdir, mode, mode == CC_STORE_WRITE ? cli->lock_timeout : 0,
+	    store, &err) == -1) {
+		cc_error("%s", err.msg);
+		rc = EXIT_FAILED;
+		goto fail;
+	}
+	if (cli_names(cli, *store, all, argc, argv, names, count) == -1)
+		goto fail;
+	if (*count > 0)
+		return 0;
+	cc_error("no names in certdir '%s' or in the config", cli->certdir);
+	rc = EXIT_FAILED;
+fail:
+	cc_store_close(*store);
+	cc_names_free(*names, *count);
+	*store = NULL;
+	*names = NULL;
+	*count = 0;
+	return rc;
+}
+
 int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out)
 {
 	char *end;

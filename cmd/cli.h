@@ -57,6 +57,16 @@ int cli_load_config(struct cli *cli);
 int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char **argv,
     char ***names, size_t *count);
 
+/*
+ * The usual start of a command: validate the NAME arguments before the
+ * certdir is touched (a usage error must not wait for the lock), open the
+ * certdir (for writing, under its lock, when WRITE is set and this is no
+ * dry run) and list the names to act on. Returns 0, or EXIT_USAGE or
+ * EXIT_FAILED with the error printed and nothing left open.
+ */
+int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
+    struct cc_store **store, char ***names, size_t *count);
+
 /* A whole number in [LO, HI] for option OPT; prints the error. */
 int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out);
 

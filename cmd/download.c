@@ -1,4 +1,5 @@
 /* certctl download: obtain and install the current certificate of each name. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "certctl/http.h"
 #include "certctl/httpstore.h"
 #include "certctl/log.h"
+#include "certctl/parallel.h"
 #include "cli.h"
 
 const char cmd_download_usage[] =
@@ -24,16 +26,31 @@ const char cmd_download_usage[] =
     "\n"
     "  -a, --all              every name in the config\n"
     "  -f, --force            renew even when not due\n"
+    "      --jobs N           names worked on at once (default 4; orders from\n"
+    "                         one ACME source still go one after the other)\n"
     "      --splay SECONDS    wait a random time up to SECONDS first (fleets)\n"
     "\n"
     "exit: 0 something changed (reload), 10 nothing due, 1 failure, 2 usage\n";
 
-enum { OPT_SPLAY = OPT_CLI_LAST };
+enum { OPT_SPLAY = OPT_CLI_LAST, OPT_JOBS };
 
 struct session {
 	const struct cc_source *src;
 	struct cc_acme *acme;
 	int failed;                     /* opening it failed: skip its names */
+};
+
+/* One run over many names, shared by the worker threads. */
+struct batch {
+	struct cli *cli;
+	struct cc_store *store;
+	const struct cc_download_opts *opts;
+	char **names;
+	int *results;                   /* per name: 1 installed, 0 not, -1 failed */
+	struct session *sessions;
+	size_t nsessions;
+	/* An ACME session (nonces, account) serves one request at a time. */
+	pthread_mutex_t acme_lock;
 };
 
 /* The ACME session of SRC, opened on first use and reused. */
@@ -64,10 +81,13 @@ static void splay(long seconds)
 	nanosleep(&ts, NULL);
 }
 
-/* Download one name: 1 installed, 0 not due, -1 failed (reported). */
-static int download_one(struct cli *cli, struct cc_store *store, const char *name,
-    const struct cc_download_opts *opts, struct session *sessions, size_t *nsessions)
+/* Download one name: 1 installed (or would be, in a dry run), 0 not due,
+ * -1 failed (reported). The deploy_hook is the caller's. */
+static int download_one(struct batch *b, const char *name)
 {
+	struct cli *cli = b->cli;
+	struct cc_store *store = b->store;
+	const struct cc_download_opts *opts = b->opts;
 	const struct cc_cert_conf *conf = cc_config_cert(cli->cfg, name);
 	struct cc_download_result res = { 0 };
 	const struct cc_source *src;
@@ -75,6 +95,7 @@ static int download_one(struct cli *cli, struct cc_store *store, const char *nam
 	struct cc_acme *acme;
 	struct cc_err err;
 	char reason[160], date[32];
+	int r;
 
 	cc_config_policy(cli->cfg, name, &pol);
 	if (conf == NULL) {
@@ -112,8 +133,11 @@ static int download_one(struct cli *cli, struct cc_store *store, const char *nam
 			return 1;
 		}
 		cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
-		if ((acme = session_for(sessions, nsessions, src, store, &err)) == NULL ||
-		    cc_download_acme(store, acme, name, opts, &res, &err) == -1)
+		pthread_mutex_lock(&b->acme_lock);
+		r = (acme = session_for(b->sessions, &b->nsessions, src, store, &err)) == NULL ||
+		    cc_download_acme(store, acme, name, opts, &res, &err) == -1 ? -1 : 0;
+		pthread_mutex_unlock(&b->acme_lock);
+		if (r == -1)
 			goto fail;
 		cc_download_record(store, name, opts->now, NULL);
 		if (res.install.outcome == CC_INSTALL_SAME)
@@ -121,13 +145,18 @@ static int download_one(struct cli *cli, struct cc_store *store, const char *nam
 	}
 	cc_format_date(res.install.not_after, date, sizeof(date));
 	cc_say("installed %s (expires %s, serial %s)", name, date, res.install.serial);
-	if (cc_download_deploy_hook(cli->cfg, name, &err) == -1)
-		cc_error("%s: %s", name, err.msg);
 	return 1;
 fail:
 	cc_error("%s: %s", name, err.msg);
 	cc_download_record(store, name, opts->now, err.msg);
 	return -1;
+}
+
+static void download_job(size_t i, void *arg)
+{
+	struct batch *b = arg;
+
+	b->results[i] = download_one(b, b->names[i]);
 }
 
 int cmd_download(struct cli *cli, int argc, char **argv)
@@ -137,17 +166,16 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "splay", required_argument, NULL, OPT_SPLAY },
+		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cc_download_opts opts = { 0 };
-	struct session *sessions = NULL;
-	struct cc_store *store = NULL;
+	struct batch b = { .cli = cli, .opts = &opts, .acme_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct cc_trust *trust = NULL;
 	struct cc_err err;
-	size_t count = 0, nsessions = 0, changed = 0, failed = 0;
-	char **names = NULL;
-	long splay_s = 0;
-	int all = 0, opt, g, r, rc = EXIT_FAILED, http_ready = 0;
+	size_t count = 0, changed = 0, failed = 0;
+	long splay_s = 0, jobs = 4;
+	int all = 0, opt, g, rc = EXIT_FAILED, http_ready = 0;
 
 	while ((opt = getopt_long(argc, argv, "af" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		switch (opt) {
@@ -162,6 +190,10 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 			return 0;
 		case OPT_SPLAY:
 			if (cli_parse_long("--splay", optarg, 0, 86400, &splay_s) == -1)
+				return EXIT_USAGE;
+			break;
+		case OPT_JOBS:
+			if (cli_parse_long("--jobs", optarg, 1, 64, &jobs) == -1)
 				return EXIT_USAGE;
 			break;
 		default:
@@ -179,28 +211,14 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		cc_error("download needs a config file (-c FILE or /etc/certctl.conf)");
 		return EXIT_USAGE;
 	}
-	/* Arguments first: a usage error must not touch (or wait for) the certdir. */
-	if (cli_names(cli, NULL, all, argc - optind, argv + optind, &names, &count) == -1)
-		return EXIT_USAGE;
-	cc_names_free(names, count);
-	names = NULL;
-	count = 0;
-	if (cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
-	    cli->lock_timeout, &store, &err) == -1) {
-		cc_error("%s", err.msg);
-		return EXIT_FAILED;
-	}
-	if (cli_names(cli, store, all, argc - optind, argv + optind, &names, &count) == -1) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (count == 0) {
-		cc_error("no names in certdir '%s' or in the config", cli->certdir);
-		goto out;
-	}
+	if ((rc = cli_open_names(cli, 1, all, argc - optind, argv + optind, &b.store, &b.names,
+	    &count)) != 0)
+		return rc;
+	rc = EXIT_FAILED;
 	for (size_t i = 0; !all && i < count; i++)
-		if (cc_config_cert(cli->cfg, names[i]) == NULL) {
-			cc_error("%s: not in the config (no entry under 'certificates:')", names[i]);
+		if (cc_config_cert(cli->cfg, b.names[i]) == NULL) {
+			cc_error("%s: not in the config (no entry under 'certificates:')",
+			    b.names[i]);
 			rc = EXIT_USAGE;
 			goto out;
 		}
@@ -209,7 +227,9 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		cc_error("%s", err.msg);
 		goto out;
 	}
-	if ((sessions = calloc(cli->cfg->nsources + 1, sizeof(*sessions))) == NULL) {
+	b.sessions = calloc(cli->cfg->nsources + 1, sizeof(*b.sessions));
+	b.results = calloc(count, sizeof(*b.results));
+	if (b.sessions == NULL || b.results == NULL) {
 		cc_error("out of memory");
 		goto out;
 	}
@@ -218,19 +238,24 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 	opts.trust = trust;
 	opts.now = time(NULL);
 	opts.dry_run = cli->dry_run;
+	cc_parallel(count, jobs, download_job, &b);
+	/* Hooks one after the other, from this thread, in the names' order. */
 	for (size_t i = 0; i < count; i++) {
-		r = download_one(cli, store, names[i], &opts, sessions, &nsessions);
-		changed += r == 1;
-		failed += r == -1;
+		changed += b.results[i] == 1;
+		failed += b.results[i] == -1;
+		if (b.results[i] == 1 && !cli->dry_run &&
+		    cc_download_deploy_hook(cli->cfg, cli->certdir, b.names[i], &err) == -1)
+			cc_error("%s: %s", b.names[i], err.msg);
 	}
 	rc = cli_exit_code(changed, failed);
 out:
-	for (size_t i = 0; i < nsessions; i++)
-		cc_acme_close(sessions[i].acme);
-	free(sessions);
-	cc_names_free(names, count);
+	for (size_t i = 0; i < b.nsessions; i++)
+		cc_acme_close(b.sessions[i].acme);
+	free(b.sessions);
+	free(b.results);
+	cc_names_free(b.names, count);
 	cc_trust_free(trust);
-	cc_store_close(store);
+	cc_store_close(b.store);
 	if (http_ready)
 		cc_http_global_cleanup();
 	return rc;

@@ -180,25 +180,10 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 		}
 		return print_csr != NULL ? print_pending_csr(cli, print_csr) : print_tlsa(cli, tlsa);
 	}
-	/* Arguments first: a usage error must not touch (or wait for) the certdir. */
-	if (cli_names(cli, NULL, all, argc - optind, argv + optind, &names, &count) == -1)
-		return EXIT_USAGE;
-	cc_names_free(names, count);
-	names = NULL;
-	count = 0;
-	if (cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
-	    cli->lock_timeout, &store, &err) == -1) {
-		cc_error("%s", err.msg);
-		return EXIT_FAILED;
-	}
-	if (cli_names(cli, store, all, argc - optind, argv + optind, &names, &count) == -1) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (count == 0) {
-		cc_error("no names in certdir '%s' or in the config", cli->certdir);
-		goto out;
-	}
+	if ((rc = cli_open_names(cli, 1, all, argc - optind, argv + optind, &store, &names,
+	    &count)) != 0)
+		return rc;
+	rc = EXIT_FAILED;
 	batch.jobs = calloc(count, sizeof(*batch.jobs));
 	batch.errors = calloc(count, sizeof(*batch.errors));
 	batch.failed = calloc(count, sizeof(*batch.failed));

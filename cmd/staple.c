@@ -120,25 +120,10 @@ int cmd_staple(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_load_config(cli) == -1)
 		return EXIT_USAGE;
-	/* Arguments first: a usage error must not touch (or wait for) the certdir. */
-	if (cli_names(cli, NULL, all, argc - optind, argv + optind, &b.names, &count) == -1)
-		return EXIT_USAGE;
-	cc_names_free(b.names, count);
-	b.names = NULL;
-	count = 0;
-	if (cc_store_open(cli->certdir, cli->dry_run ? CC_STORE_READ : CC_STORE_WRITE,
-	    cli->lock_timeout, &b.store, &err) == -1) {
-		cc_error("%s", err.msg);
-		return EXIT_FAILED;
-	}
-	if (cli_names(cli, b.store, all, argc - optind, argv + optind, &b.names, &count) == -1) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (count == 0) {
-		cc_error("no names in certdir '%s' or in the config", cli->certdir);
-		goto out;
-	}
+	if ((rc = cli_open_names(cli, 1, all, argc - optind, argv + optind, &b.store, &b.names,
+	    &count)) != 0)
+		return rc;
+	rc = EXIT_FAILED;
 	if ((http_ready = cc_http_global_init(&err) == 0) == 0 ||
 	    cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1) {
 		cc_error("%s", err.msg);

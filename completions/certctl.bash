@@ -174,7 +174,7 @@ _certctl()
             _certctl_words 'download import rekey staple check' "$cur"
             return 0
             ;;
-        download) opts='-a --all -f --force --splay' ;;
+        download) opts='-a --all -f --force --jobs --splay' ;;
         import)
             opts='--cert --key --chain --pkcs12 --password-file --from-certbot
                 --no-fetch -f --force'

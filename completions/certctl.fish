@@ -125,6 +125,7 @@ complete -c certctl -n '__certctl_command_is staple' -s f -l force -d 'Fetch eve
 
 # download
 complete -c certctl -n '__certctl_command_is download' -l splay -x -d 'Wait a random time up to SECONDS first'
+complete -c certctl -n '__certctl_command_is download' -l jobs -x -d 'Names worked on at once'
 
 # import
 complete -c certctl -n '__certctl_command_is import' -l cert -r -F -d 'Certificate or bundle (PEM/DER)'

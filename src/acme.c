@@ -219,8 +219,8 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 		return cc_err_set(err, "out of memory");
 	a->src = src;
 	a->http.ca_file = src->ca_file;
-	a->http.connect_timeout = 10;
-	a->http.total_timeout = 60;
+	a->http.connect_timeout = src->connect_timeout ? src->connect_timeout : 10;
+	a->http.total_timeout = src->total_timeout ? src->total_timeout : 60;
 	if (cc_http_get(src->directory, &a->http, &resp, err) == -1) {
 		cc_err_prefix(err, "acme: directory '%s'", src->directory);
 		goto fail;

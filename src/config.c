@@ -363,13 +363,33 @@ static int parse_challenge(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 	return 0;
 }
 
+/* timeout: {connect: 5s, total: 30s}, each optional, 1 s to 1 h. */
+static int parse_timeout(struct ctx *c, yaml_node_t *n, struct cc_source *src)
+{
+	static const char *const keys[] = { "connect", "total", NULL };
+	const char *k;
+	yaml_node_t *v;
+	long *dst;
+
+	if (check_mapping(c, "timeout", n, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p) {
+		dst = !strcmp(k, "connect") ? &src->connect_timeout : &src->total_timeout;
+		if (get_duration(c, k, v, dst) == -1)
+			return -1;
+		if (*dst < 1 || *dst > 3600)
+			return fail(c, v, "timeout '%s' must be between 1s and 1h", k);
+	}
+	return 0;
+}
+
 static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
     struct cc_source *src)
 {
 	static const char *const acme_keys[] = { "type", "directory", "contact", "agree_tos",
-		"ca_file", "challenge", "eab", "preferred_chain", NULL };
+		"ca_file", "challenge", "eab", "preferred_chain", "timeout", NULL };
 	static const char *const http_keys[] = { "type", "url", "ca_file",
-		"bearer_token_file", "client_cert", "client_key", NULL };
+		"bearer_token_file", "client_cert", "client_key", "timeout", NULL };
 	static const char *const eab_keys[] = { "kid", "hmac_key", NULL };
 	const char *k, *type = NULL, *ek;
 	yaml_node_t *v, *ev;
@@ -397,6 +417,8 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
 			rc = get_bool(c, k, v, &src->agree_tos);
 		else if (!strcmp(k, "challenge"))
 			rc = parse_challenge(c, v, src);
+		else if (!strcmp(k, "timeout"))
+			rc = parse_timeout(c, v, src);
 		else if (!strcmp(k, "eab")) {
 			if ((rc = check_mapping(c, k, v, eab_keys)) == 0)
 				FOR_PAIRS(c, v, ek, ev, q)

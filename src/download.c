@@ -148,32 +148,17 @@ out:
 void cc_download_record(struct cc_store *store, const char *name, time_t now,
     const char *error)
 {
-	json_t *state = NULL, *dl;
-	json_int_t failures;
+	json_t *state = NULL;
 
-	if (cc_store_state_read(store, name, &state, NULL) == -1 &&
-	    (state = json_object()) == NULL)
-		return;
-	dl = json_object_get(state, "download");
-	if (!json_is_object(dl)) {
-		dl = json_object();
-		json_object_set_new(state, "download", dl);
-	}
-	failures = json_integer_value(json_object_get(dl, "failures"));
-	json_object_set_new(dl, "last_attempt", json_integer(now));
-	if (error != NULL) {
-		json_object_set_new(dl, "last_error", json_string(error));
-		json_object_set_new(dl, "failures", json_integer(failures + 1));
-	} else {
-		json_object_del(dl, "last_error");
-		json_object_set_new(dl, "failures", json_integer(0));
-		json_object_set_new(dl, "last_success", json_integer(now));
-	}
-	cc_store_state_write(store, name, state, NULL);
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		state = json_object();
+	if (state != NULL && cc_state_note_attempt(state, "download", now, error) != NULL)
+		cc_store_state_write(store, name, state, NULL);
 	json_decref(state);
 }
 
-int cc_download_deploy_hook(const struct cc_config *cfg, const char *name, struct cc_err *err)
+int cc_download_deploy_hook(const struct cc_config *cfg, const char *certdir, const char *name,
+    struct cc_err *err)
 {
 	const struct cc_cert_conf *conf = cc_config_cert(cfg, name);
 	int status;
@@ -186,6 +171,7 @@ int cc_download_deploy_hook(const struct cc_config *cfg, const char *name, struc
 		return cc_err_errno(err, errno, "cannot run deploy_hook");
 	if (pid == 0) {
 		setenv("CERTCTL_NAME", name, 1);
+		setenv("CERTCTL_CERTDIR", certdir, 1);
 		execl("/bin/sh", "sh", "-c", conf->deploy_hook, (char *)NULL);
 		_exit(127);
 	}

@@ -1,5 +1,6 @@
 /* HTTP over libcurl with the limits every caller needs. */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,15 +16,57 @@ struct sink {
 	int too_large;
 };
 
+/*
+ * Connections, TLS sessions and DNS answers are shared by every request of
+ * the process, from any thread: a thousand names on one store cost one TLS
+ * handshake, not a thousand. libcurl only reuses a connection for a
+ * request with the same TLS settings.
+ */
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *curl, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	(void)curl;
+	(void)access;
+	(void)arg;
+	pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *curl, curl_lock_data data, void *arg)
+{
+	(void)curl;
+	(void)arg;
+	pthread_mutex_unlock(&share_locks[data]);
+}
+
 int cc_http_global_init(struct cc_err *err)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return cc_err_set(err, "cannot initialise libcurl");
+	if (share != NULL)
+		return 0;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	/* Without a share, every request simply opens its own connection. */
+	if ((share = curl_share_init()) != NULL &&
+	    (curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)) {
+		curl_share_cleanup(share);
+		share = NULL;
+	}
 	return 0;
 }
 
 void cc_http_global_cleanup(void)
 {
+	if (share != NULL) {
+		curl_share_cleanup(share);
+		share = NULL;
+	}
 	curl_global_cleanup();
 }
 
@@ -99,6 +142,8 @@ static int request(const char *url, const char *content_type, const void *body, 
 	if ((curl = curl_easy_init()) == NULL)
 		return cc_err_set(err, "cannot set up a request");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (share != NULL)
+		curl_easy_setopt(curl, CURLOPT_SHARE, share);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, opts->allow_file ? "http,https,file" :
 	    "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);

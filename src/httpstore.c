@@ -75,6 +75,17 @@ static int current_key(struct cc_store *store, const char *name, char spki[65], 
 	return rc;
 }
 
+/* The path of a file:// URL: RFC 8089 allows an empty host or
+ * "localhost", and nothing else names this machine. */
+static const char *file_url_path(const char *url)
+{
+	const char *path = url + strlen("file://");
+
+	if (strncmp(path, "localhost/", 10) == 0)
+		path += strlen("localhost");
+	return path[0] == '/' ? path : NULL;
+}
+
 /* "Authorization: Bearer ..." from a file only its owner can read. */
 static int bearer_header(const char *path, struct cc_buf *out, struct cc_err *err)
 {
@@ -159,11 +170,12 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	struct cc_install_opts iopts = { .cfg = opts->cfg, .trust = opts->trust, .now = opts->now,
 		.force = opts->force, .dry_run = opts->dry_run };
 	struct cc_http_opts http = { .ca_file = src->ca_file, .client_cert = src->client_cert,
-		.client_key = src->client_key, .max_body = STORE_MAX_BODY, .allow_file = 1 };
+		.client_key = src->client_key, .max_body = STORE_MAX_BODY, .allow_file = 1,
+		.connect_timeout = src->connect_timeout, .total_timeout = src->total_timeout };
 	struct cc_buf auth = { 0 }, etag = { 0 }, since = { 0 };
 	struct cc_http_response resp = { 0 };
 	struct cc_candidate cand = { .name = name };
-	const char *headers[4] = { NULL };
+	const char *headers[4] = { NULL }, *path = NULL;
 	char spki[65], url[4096];
 	int pending, n = 0, is_file, rc = -1;
 
@@ -172,6 +184,11 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	    cc_httpstore_url(src->url, name, spki, url, sizeof(url), err) == -1)
 		return -1;
 	is_file = strncmp(url, "file://", 7) == 0;
+	if (is_file && (path = file_url_path(url)) == NULL) {
+		cc_err_set(err, "'%s': a file:// URL names a path on this machine "
+		    "(file:///path or file://localhost/path)", url);
+		goto out;
+	}
 	if ((src->bearer_token_file != NULL || src->client_cert != NULL) &&
 	    strncmp(url, "https://", 8) != 0) {
 		cc_err_set(err, "'%s': a bearer token or client certificate is only sent over "
@@ -192,7 +209,7 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	}
 	http.headers = headers;
 	/* A file missing from a mounted share reads as a 404. */
-	if (is_file && access(url + 7, F_OK) == -1 && errno == ENOENT) {
+	if (is_file && access(path, F_OK) == -1 && errno == ENOENT) {
 		resp.status = 404;
 	} else if (cc_http_get(url, &http, &resp, err) == -1) {
 		cc_err_prefix(err, "'%s'", url);

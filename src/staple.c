@@ -106,28 +106,16 @@ static void record(struct cc_store *store, const char *name, const char *serial,
     const char *error, int revoked, time_t next_update)
 {
 	json_t *state = NULL, *staple;
-	json_int_t failures;
 
 	if (cc_store_state_read(store, name, &state, NULL) == -1)
 		state = json_object();
-	if (state == NULL)
+	if (state == NULL || (staple = cc_state_note_attempt(state, "staple", now,
+	    error)) == NULL) {
+		json_decref(state);
 		return;
-	staple = json_object_get(state, "staple");
-	if (!json_is_object(staple)) {
-		staple = json_object();
-		json_object_set_new(state, "staple", staple);
 	}
-	failures = json_integer_value(json_object_get(staple, "failures"));
-	json_object_set_new(staple, "last_attempt", json_integer(now));
-	if (error != NULL) {
-		json_object_set_new(staple, "last_error", json_string(error));
-		json_object_set_new(staple, "failures", json_integer(failures + 1));
-	} else {
-		json_object_del(staple, "last_error");
-		json_object_set_new(staple, "failures", json_integer(0));
-		json_object_set_new(staple, "last_success", json_integer(now));
+	if (error == NULL)
 		json_object_set_new(staple, "next_update", json_integer(next_update));
-	}
 	json_object_set_new(staple, "revoked", json_boolean(revoked));
 	/* What the record is about: check ignores it once another cert is live. */
 	json_object_set_new(staple, "serial", json_string(serial));

@@ -124,15 +124,14 @@ DIR *cc_opendir_at(int fd)
 	DIR *d;
 	int copy;
 
-	/* A dup shares the offset of FD, which an earlier listing left at
-	 * the end: rewind. */
-	if (fd == -1 || (copy = dup(fd)) == -1)
+	/* A new open file description, not a dup: listings in other threads
+	 * must not share its offset. */
+	if (fd == -1 || (copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return NULL;
 	if ((d = fdopendir(copy)) == NULL) {
 		close(copy);
 		return NULL;
 	}
-	rewinddir(d);
 	return d;
 }
 

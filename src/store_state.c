@@ -73,6 +73,28 @@ int cc_store_state_write(struct cc_store *store, const char *name, const json_t 
 	return rc;
 }
 
+json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
+    const char *error)
+{
+	json_t *op = json_object_get(state, operation);
+	json_int_t failures;
+
+	if (!json_is_object(op) && (json_object_set_new(state, operation, json_object()) == -1 ||
+	    (op = json_object_get(state, operation)) == NULL))
+		return NULL;
+	failures = json_integer_value(json_object_get(op, "failures"));
+	json_object_set_new(op, "last_attempt", json_integer(now));
+	if (error != NULL) {
+		json_object_set_new(op, "last_error", json_string(error));
+		json_object_set_new(op, "failures", json_integer(failures + 1));
+	} else {
+		json_object_del(op, "last_error");
+		json_object_set_new(op, "failures", json_integer(0));
+		json_object_set_new(op, "last_success", json_integer(now));
+	}
+	return op;
+}
+
 int cc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
     struct cc_err *err)
 {

@@ -72,6 +72,8 @@ struct cc_source {
 	char *client_key;
 	/* both */
 	char *ca_file;
+	long connect_timeout;   /* seconds; 0: the source type's default */
+	long total_timeout;
 };
 
 struct cc_cert_conf {

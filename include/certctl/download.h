@@ -46,7 +46,9 @@ void cc_download_record(struct cc_store *store, const char *name, time_t now,
  * when there is one). */
 void cc_download_clear_error(struct cc_store *store, const char *name, time_t now);
 
-/* Run the name's deploy_hook through /bin/sh; -1 when it fails. */
-int cc_download_deploy_hook(const struct cc_config *cfg, const char *name, struct cc_err *err);
+/* Run the name's deploy_hook through /bin/sh with CERTCTL_NAME and
+ * CERTCTL_CERTDIR set; -1 when it fails. */
+int cc_download_deploy_hook(const struct cc_config *cfg, const char *certdir, const char *name,
+    struct cc_err *err);
 
 #endif

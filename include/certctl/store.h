@@ -123,6 +123,14 @@ int cc_store_state_read(struct cc_store *store, const char *name, json_t **out,
 int cc_store_state_write(struct cc_store *store, const char *name, const json_t *state,
     struct cc_err *err);
 
+/* Note an attempt of OPERATION ("download", "staple") in a state object:
+ * its last_attempt, then last_error and one more consecutive failure, or
+ * last_success and failures back to 0 (ERROR NULL). Returns the
+ * operation's object (owned by STATE) for more fields, NULL when out of
+ * memory. */
+json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
+    const char *error);
+
 /* Files of an ACME source under .acme/SOURCE/ (account key, ...). The
  * directory is 0700; files are written atomically with MODE. */
 int cc_store_acme_read(struct cc_store *store, const char *source, const char *file,

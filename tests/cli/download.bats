@@ -659,11 +659,12 @@ EOF
 @test "deploy_hook runs after a change, and not when nothing changed" {
     mark="$BATS_TEST_TMPDIR/deployed"
     write_dl_config "
-  www.example.com: {deploy_hook: 'echo \"\$CERTCTL_NAME\" >> $mark'}
+  www.example.com: {deploy_hook: 'echo \"\$CERTCTL_NAME \$CERTCTL_CERTDIR\" >> $mark'}
   other.example.com:"
-    run --separate-stderr "$CERTCTL" download www.example.com
+    # The hook learns the certdir in use, even when it came from -d.
+    run --separate-stderr env -u CERTCTL_CERTDIR "$CERTCTL" -d "$CERTDIR" download www.example.com
     assert_success
-    [ "$(cat "$mark")" = "www.example.com" ]
+    [ "$(cat "$mark")" = "www.example.com $CERTDIR" ]
     rm "$mark"
     # Nothing due: the hook does not run.
     run "$CERTCTL" download --all

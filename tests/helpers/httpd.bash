@@ -15,17 +15,17 @@
 # Each start sets HTTPD_PORT (a free_port unless PORT is given) and appends
 # its pid to HTTPD_PIDS; it returns only once the port accepts (wait_port).
 # nginx also sets HTTPD_ACCESS_LOG. Everything listens on 127.0.0.1 only and
-# lives in $BATS_TEST_TMPDIR; nothing is ever written to disk in bulk (the
+# lives in $BATS_TEST_TMPDIR (else $TMPDIR or /tmp); nothing is ever written to disk in bulk (the
 # endless bodies are generated on the fly). Needs free_port and wait_port
 # from common.bash.
 
 HTTPD_PIDS=()
 
-# httpd_nginx_start DOCROOT [PORT]
-httpd_nginx_start() {
-    local docroot=$1 dir
-    HTTPD_PORT=${2:-$(free_port)} || return 1
-    dir=$(mktemp -d "$BATS_TEST_TMPDIR/nginx.XXXXXX") || return 1
+# _httpd_nginx SERVER-BLOCK: write an nginx.conf around SERVER-BLOCK (which
+# listens on $HTTPD_PORT) in a new directory, start nginx, wait for it.
+_httpd_nginx() {
+    local dir
+    dir=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/nginx.XXXXXX") || return 1
     mkdir -p "$dir/tmp" || return 1
     # master_process off: one process, no user switching (so no worker
     # running as nobody that cannot read the test's private tmp dir).
@@ -35,9 +35,10 @@ master_process off;
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/error.log;
-events { worker_connections 64; }
+events { worker_connections 256; }
 http {
     access_log $dir/access.log;
+    keepalive_requests 1000000;
     client_body_temp_path $dir/tmp/body;
     proxy_temp_path $dir/tmp/proxy;
     fastcgi_temp_path $dir/tmp/fastcgi;
@@ -50,11 +51,7 @@ http {
         text/html html;
     }
     default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$HTTPD_PORT;
-        root $docroot;
-        location = /loop { return 302 http://127.0.0.1:$HTTPD_PORT/loop; }
-    }
+    $1
 }
 EOF
     # shellcheck disable=SC2034 # read by the test files
@@ -63,9 +60,19 @@ EOF
         </dev/null >"$dir/stdout.log" 2>&1 &
     HTTPD_PIDS+=("$!")
     if ! wait_port "$HTTPD_PORT"; then
-        cat "$dir/error.log" >&2 2>/dev/null
+        cat "$dir/error.log" "$dir/stdout.log" >&2 2>/dev/null
         return 1
     fi
+}
+
+# httpd_nginx_start DOCROOT [PORT]
+httpd_nginx_start() {
+    HTTPD_PORT=${2:-$(free_port)} || return 1
+    _httpd_nginx "server {
+        listen 127.0.0.1:$HTTPD_PORT;
+        root $1;
+        location = /loop { return 302 http://127.0.0.1:$HTTPD_PORT/loop; }
+    }"
 }
 
 _HTTPD_PY='
@@ -131,46 +138,14 @@ httpd_stop() {
 # HTTPD_ACCESS_LOG like httpd_nginx_start; the access log has the default
 # "combined" format, so a conditional GET answered 304 shows as '" 304 '.
 httpd_nginx_tls_start() {
-    local docroot=$1 cert=$2 key=$3 extra=${4-} dir
     HTTPD_PORT=${5:-$(free_port)} || return 1
-    dir=$(mktemp -d "$BATS_TEST_TMPDIR/nginx-tls.XXXXXX") || return 1
-    mkdir -p "$dir/tmp" || return 1
-    cat >"$dir/nginx.conf" <<CONF || return 1
-daemon off;
-master_process off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 64; }
-http {
-    access_log $dir/access.log;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    types {
-        application/x-pem-file pem;
-    }
-    default_type application/octet-stream;
-    server {
+    _httpd_nginx "server {
         listen 127.0.0.1:$HTTPD_PORT ssl;
-        ssl_certificate $cert;
-        ssl_certificate_key $key;
-        root $docroot;
-        $extra
-    }
-}
-CONF
-    # shellcheck disable=SC2034 # read by the test files
-    HTTPD_ACCESS_LOG=$dir/access.log
-    /usr/sbin/nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" \
-        </dev/null >"$dir/stdout.log" 2>&1 &
-    HTTPD_PIDS+=("$!")
-    if ! wait_port "$HTTPD_PORT"; then
-        cat "$dir/error.log" "$dir/stdout.log" >&2 2>/dev/null
-        return 1
-    fi
+        ssl_certificate $2;
+        ssl_certificate_key $3;
+        root $1;
+        ${4-}
+    }"
 }
 
 _HTTPD_PY_TLS='

@@ -420,6 +420,7 @@ static void test_valid_variants(void **state)
 	    "    url: https://c.example/{name}\n"
 	    "    client_cert: /etc/certctl/client.pem\n"
 	    "    client_key: /etc/certctl/client.key\n"
+	    "    timeout: {connect: 3s, total: 2m}\n"
 	    "certificates:\n"
 	    "  r.example.com: {key: {type: rsa}, source: a}\n"
 	    "  e.example.com: {key: {type: ed25519}, source: b, key_mode: \"0600\"}\n");
@@ -439,6 +440,9 @@ static void test_valid_variants(void **state)
 	assert_int_equal(s->type, CC_SOURCE_HTTP);
 	assert_string_equal(s->client_cert, "/etc/certctl/client.pem");
 	assert_string_equal(s->client_key, "/etc/certctl/client.key");
+	assert_int_equal(s->connect_timeout, 3);
+	assert_int_equal(s->total_timeout, 120);
+	assert_int_equal(cc_config_source(cfg, "a")->total_timeout, 0);
 
 	cc_config_policy(cfg, "r.example.com", &pol);
 	assert_int_equal(pol.key.type, CC_KEY_RSA);
@@ -646,6 +650,26 @@ static void test_err_http_without_url(void **state)
 	    "    ca_file: /etc/ssl/ca.pem\n", 2, 3, "'fleet'", "'url'");
 }
 
+static void test_err_source_timeout(void **state)
+{
+	(void)state;
+	expect_error("sources:\n"
+	    "  fleet:\n"
+	    "    type: http\n"
+	    "    url: https://store.example/{name}\n"
+	    "    timeout: {total: 0s}\n", 5, "'total'", "1s and 1h");
+	expect_error("sources:\n"
+	    "  fleet:\n"
+	    "    type: http\n"
+	    "    url: https://store.example/{name}\n"
+	    "    timeout: {connect: soon}\n", 5, "'connect'", "duration");
+	expect_error("sources:\n"
+	    "  fleet:\n"
+	    "    type: http\n"
+	    "    url: https://store.example/{name}\n"
+	    "    timeout: {read: 5s}\n", 5, "'read'", NULL);
+}
+
 static void test_err_challenge_webroot_and_listen(void **state)
 {
 	(void)state;
@@ -787,6 +811,7 @@ int main(void)
 		T(test_err_source_type_missing),
 		T(test_err_acme_without_directory),
 		T(test_err_http_without_url),
+		T(test_err_source_timeout),
 		T(test_err_challenge_webroot_and_listen),
 		T(test_err_dns01_without_hook),
 		T(test_err_defaults_undefined_source),
