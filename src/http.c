@@ -142,8 +142,13 @@ static int request(const char *url, const char *content_type, const void *body, 
 	if ((curl = curl_easy_init()) == NULL)
 		return cc_err_set(err, "cannot set up a request");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	if (share != NULL)
+	if (share != NULL) {
 		curl_easy_setopt(curl, CURLOPT_SHARE, share);
+		/* Room for a connection per thread (--jobs is at most 64): with
+		 * libcurl's default of 5, a sixth thread would close and reopen
+		 * connections all the time. */
+		curl_easy_setopt(curl, CURLOPT_MAXCONNECTS, 64L);
+	}
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, opts->allow_file ? "http,https,file" :
 	    "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
