@@ -79,6 +79,34 @@ installed() {
     assert_output "$DEST/usr"
 }
 
+@test "meson dist makes a tarball that builds and passes the unit tests" {
+    need meson ninja git tar
+    git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1 ||
+        skip "not a git checkout: meson dist archives git's HEAD"
+    local build=$BATS_TEST_TMPDIR/distbuild x=$BATS_TEST_TMPDIR/unpacked log
+    log=$BATS_TEST_TMPDIR/dist.log
+    if ! { meson setup -Dtests=false "$build" "$SRC" &&
+        meson dist -C "$build" --no-tests --allow-dirty --formats xztar; } >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        fail "meson dist failed (log above)"
+    fi
+    run find "$build/meson-dist" -name 'certctl-*.tar.xz'
+    assert_success
+    [[ $(wc -l <<<"$output") == 1 && -s $output ]] || fail "no single tarball: $output"
+    mkdir "$x"
+    tar -C "$x" -xJf "$output"
+    # The tarball holds the sources, not the build or git's files.
+    [[ -f $(echo "$x"/certctl-*/meson.build) && -f $(echo "$x"/certctl-*/src/store.c) ]]
+    run find "$x" -name .git -o -name build.ninja
+    assert_output ""
+    if ! { meson setup "$x/build" "$x"/certctl-* && meson compile -C "$x/build" &&
+        meson test -C "$x/build" --suite unit; } >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        fail "the unpacked tarball does not build and test (log above)"
+    fi
+    "$x/build/certctl" --version
+}
+
 # ------------------------------------------------------------------ man pages
 
 # man_text PAGE: the page rendered as plain text, wide enough that no
