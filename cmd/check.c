@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "certctl/health.h"
+#include "certctl/http.h"
 #include "certctl/log.h"
 #include "certctl/parallel.h"
 #include "certctl/report.h"
+#include "certctl/revocation.h"
 #include "cli.h"
 
 const char cmd_check_usage[] =
@@ -24,14 +26,16 @@ const char cmd_check_usage[] =
     "      --format FORMAT    text, json, nagios or prometheus (default text)\n"
     "      --output FILE      write the report to FILE atomically (textfile collector)\n"
     "      --connect HOST:PORT  also compare with what a TLS server serves\n"
-    "      --timeout SECONDS  for --connect (default 10)\n"
+    "      --revocation       also ask the CA (OCSP, else the CRL) whether each\n"
+    "                         certificate is revoked\n"
+    "      --timeout SECONDS  for --connect and --revocation (default 10)\n"
     "      --jobs N           names checked in parallel (default: the cores)\n"
     "\n"
     "exit: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage or configuration error)\n";
 
 enum { EXIT_UNKNOWN = 3 };
 enum { OPT_WARN = OPT_CLI_LAST, OPT_CRIT, OPT_FORMAT, OPT_OUTPUT, OPT_CONNECT, OPT_TIMEOUT,
-	OPT_JOBS };
+	OPT_JOBS, OPT_REVOCATION };
 
 struct pool {
 	struct cc_store *store;
@@ -93,6 +97,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		{ "connect", required_argument, NULL, OPT_CONNECT },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "revocation", no_argument, NULL, OPT_REVOCATION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cc_health_opts opts = { .warn = -1, .crit = -1, .connect_timeout = 10 };
@@ -105,6 +110,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	const char *output = NULL;
 	struct cc_err err;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout;
+	int revocation = 0, http_ready = 0;
 	int all = 0, opt, rc = EXIT_UNKNOWN, g;
 
 	while ((opt = getopt_long(argc, argv, "a" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
@@ -142,6 +148,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			if (cli_parse_long("--jobs", optarg, 1, 64, &jobs) == -1)
 				return EXIT_UNKNOWN;
 			break;
+		case OPT_REVOCATION:
+			revocation = 1;
+			break;
 		default:
 			if ((g = cli_global_option(cli, opt, optarg)) == 1)
 				break;
@@ -162,6 +171,16 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1) {
 		cc_error("%s", err.msg);
 		goto out;
+	}
+	if (revocation) {
+		if ((http_ready = cc_http_global_init(&err) == 0) == 0) {
+			cc_error("%s", err.msg);
+			goto out;
+		}
+		if ((opts.revocation = cc_revocation_new(opts.connect_timeout)) == NULL) {
+			cc_error("out of memory");
+			goto out;
+		}
 	}
 	opts.cfg = cli->cfg;
 	opts.trust = trust;
@@ -188,6 +207,9 @@ out:
 	cc_buf_free(&report);
 	cc_trust_free(trust);
 	cc_cert_cache_free(cache);
+	cc_revocation_free(opts.revocation);
 	cc_store_close(store);
+	if (http_ready)
+		cc_http_global_cleanup();
 	return rc;
 }

@@ -185,8 +185,8 @@ _certctl()
             ;;
         staple) opts='-a --all -f --force --nonce --timeout --jobs' ;;
         check)
-            opts='-a --all --warn --crit --format --output --connect --timeout
-                --jobs'
+            opts='-a --all --warn --crit --format --output --connect --revocation
+                --timeout --jobs'
             ;;
         *) return 0 ;;
     esac

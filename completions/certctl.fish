@@ -155,5 +155,6 @@ complete -c certctl -n '__certctl_command_is check' -l crit -x -d 'CRITICAL when
 complete -c certctl -n '__certctl_command_is check' -l format -x -a 'text json nagios prometheus' -d 'Report format'
 complete -c certctl -n '__certctl_command_is check' -l output -r -F -d 'Write the report to FILE atomically'
 complete -c certctl -n '__certctl_command_is check' -l connect -x -d 'Also compare with what a TLS server serves (HOST:PORT)'
-complete -c certctl -n '__certctl_command_is check' -l timeout -x -d 'Seconds for --connect'
+complete -c certctl -n '__certctl_command_is check' -l revocation -d 'Also ask OCSP or the CRL whether it is revoked'
+complete -c certctl -n '__certctl_command_is check' -l timeout -x -d 'Seconds for --connect and --revocation'
 complete -c certctl -n '__certctl_command_is check' -l jobs -x -d 'Names checked in parallel'

@@ -10,6 +10,7 @@
 
 #include "certctl/health.h"
 #include "certctl/ocsp.h"
+#include "certctl/revocation.h"
 #include "certctl/probe.h"
 
 #define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
@@ -369,6 +370,30 @@ static void check_staple(struct run *r)
 		    left / 3600);
 }
 
+static void check_revocation(struct run *r)
+{
+	X509 *issuer = r->path != NULL && sk_X509_num(r->path) > 1 ?
+	    sk_X509_value(r->path, 1) : NULL;
+	struct cc_revocation_answer ans;
+	struct cc_err err;
+	char date[32];
+
+	if (issuer == NULL)
+		return; /* the chain finding says why */
+	if (cc_revocation_query(r->opts->revocation, r->leaf, issuer, &r->h->facts,
+	    r->opts->trust, r->opts->now, &ans, &err) == -1) {
+		add(r, CC_WARNING, "cannot learn the revocation status: %s", err.msg);
+		return;
+	}
+	if (ans.status == CC_OCSP_REVOKED) {
+		cc_format_date(ans.revoked_at, date, sizeof(date));
+		add(r, CC_CRITICAL, "revoked on %s (%s)", date,
+		    cc_revocation_source_name(ans.source));
+	} else if (ans.status == CC_OCSP_UNKNOWN) {
+		add(r, CC_CRITICAL, "the OCSP responder does not know the certificate (UNKNOWN)");
+	}
+}
+
 static void check_served(struct run *r)
 {
 	const struct cc_cert_conf *conf = cc_config_cert(r->opts->cfg, r->h->name);
@@ -417,6 +442,8 @@ static void inspect_live(struct run *r)
 	check_bundle_file(r, CC_F_FULLCHAIN);
 	check_bundle_file(r, CC_F_COMBINED);
 	check_staple(r);
+	if (r->opts->revocation != NULL)
+		check_revocation(r);
 	if (r->opts->connect != NULL)
 		check_served(r);
 }

@@ -12,6 +12,8 @@
 #include "certctl/store.h"
 #include "certctl/x509.h"
 
+struct cc_revocation;
+
 enum cc_severity { CC_OK = 0, CC_WARNING = 1, CC_CRITICAL = 2, CC_UNKNOWN = 3 };
 
 struct cc_finding {
@@ -39,6 +41,7 @@ struct cc_health_opts {
 	long warn;                      /* seconds; < 0: from the config */
 	long crit;
 	const char *connect;            /* HOST:PORT to compare with, or NULL */
+	struct cc_revocation *revocation; /* ask the CA, or NULL: offline */
 	int connect_timeout;            /* seconds */
 };
 

@@ -329,3 +329,27 @@ ocsp_stop() {
     done
     OCSP_PIDS=()
 }
+
+# ocsp_crl INDEX OUT [stale]: a DER CRL of the revoked entries of INDEX
+# (see ocsp_index_add), signed by the intermediate $PKI/inter that issues
+# the test leaves, valid for a week; "stale" makes its nextUpdate a day
+# ago (lastUpdate 8 days ago).
+ocsp_crl() {
+    local index=$1 out=$2 dir
+    local -a window=(-crldays 7)
+    if [[ ${3-} == stale ]]; then
+        window=(-crl_lastupdate "$(date -u -d '8 days ago' +%y%m%d%H%M%SZ)"
+            -crl_nextupdate "$(date -u -d '1 day ago' +%y%m%d%H%M%SZ)")
+    fi
+    dir=$(mktemp -d "$OCSP_DIR/crl.XXXXXX") || return 1
+    touch "$index"
+    [[ -e $index.attr ]] || printf 'unique_subject = no\n' >"$index.attr"
+    printf '[ ca ]\ndefault_ca = crl_ca\n[ crl_ca ]\ndatabase = %s\ndefault_md = sha256\n' \
+        "$index" >"$dir/ca.cnf"
+    if ! openssl ca -gencrl -batch -config "$dir/ca.cnf" -keyfile "$PKI/inter.key" \
+        -cert "$PKI/inter.pem" "${window[@]}" -out "$dir/crl.pem" 2>"$dir/err" ||
+        ! openssl crl -in "$dir/crl.pem" -outform DER -out "$out" 2>>"$dir/err"; then
+        cat "$dir/err" >&2
+        return 1
+    fi
+}
