@@ -1,7 +1,7 @@
 /*
- * bench/mkcertdir.c - make a certdir of N names quickly, for bench/check.sh.
+ * bench/mkcertdir.c - make a certdir of N names quickly, for the benches.
  *
- *   mkcertdir OUTDIR N
+ *   mkcertdir OUTDIR N [OCSP-URL]
  *
  * Writes
  *   OUTDIR/trust.pem         the root (EC P-256, self-signed)
@@ -9,7 +9,11 @@
  *   OUTDIR/certdir/          the layout of DESIGN.md section 3:
  *       .live/NAME.g0001/{privkey,cert,chain,fullchain}.pem
  *       NAME -> .live/NAME.g0001
- * with NAME = nameNNNNN.example (N up to 100000).
+ * with NAME = nameNNNNN.example (N up to 100000). With OCSP-URL the leaves
+ * name it as their OCSP responder (AIA), and OUTDIR also gets what
+ * `openssl ocsp -index ... -CA inter.pem -rsigner inter.pem -rkey inter.key`
+ * needs to answer for them: inter.pem, inter.key and index.txt (every
+ * leaf valid).
  *
  * Speed comes from doing all the expensive work once: one root, one
  * intermediate and one leaf key shared by every leaf, so each name costs a
@@ -34,6 +38,8 @@
 #include <openssl/x509v3.h>
 
 #define DAY 86400L
+
+static const char *ocsp_url;    /* for the leaves' AIA, or NULL */
 
 static void die(const char *fmt, ...)
 {
@@ -126,6 +132,10 @@ static X509 *make_cert(const char *cn, EVP_PKEY *pub, X509 *issuer, EVP_PKEY *is
 		add_ext(cert, issuer, NID_key_usage, "critical,digitalSignature");
 		add_ext(cert, issuer, NID_ext_key_usage, "serverAuth");
 		add_ext(cert, issuer, NID_subject_alt_name, san);
+		if (ocsp_url != NULL) {
+			snprintf(san, sizeof(san), "OCSP;URI:%s", ocsp_url);
+			add_ext(cert, issuer, NID_info_access, san);
+		}
 	}
 	add_ext(cert, issuer, NID_subject_key_identifier, "hash");
 	if (issuer != cert)
@@ -145,6 +155,21 @@ static void pem_append(BIO *out, X509 *cert, EVP_PKEY *key)
 
 	if (!ok)
 		die("PEM encoding failed");
+}
+
+/* One line of an `openssl ca` index: LEAF is valid. */
+static void index_add(FILE *index, X509 *leaf, const char *cn)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL, expiry[32];
+	struct tm tm;
+
+	if (hex == NULL || !ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) ||
+	    strftime(expiry, sizeof(expiry), "%y%m%d%H%M%SZ", &tm) == 0 ||
+	    fprintf(index, "V\t%s\t\t%s\tunknown\t/CN=%s\n", expiry, hex, cn) < 0)
+		die("cannot write index.txt");
+	OPENSSL_free(hex);
+	BN_free(bn);
 }
 
 static size_t bio_data(BIO *b, const char **data)
@@ -180,10 +205,11 @@ int main(int argc, char **argv)
 	char *end, path[4096], name[64], gen[96], target[128];
 	int outfd, certfd, livefd, genfd, conffd;
 	unsigned long n;
-	FILE *conf;
+	FILE *conf, *index = NULL;
 
-	if (argc != 3)
-		die("usage: mkcertdir OUTDIR N");
+	if (argc != 3 && argc != 4)
+		die("usage: mkcertdir OUTDIR N [OCSP-URL]");
+	ocsp_url = argc == 4 ? argv[3] : NULL;
 	n = strtoul(argv[2], &end, 10);
 	if (*argv[2] == '\0' || *end != '\0' || n == 0 || n > 100000)
 		die("N must be 1..100000, not '%s'", argv[2]);
@@ -221,6 +247,23 @@ int main(int argc, char **argv)
 		die("cannot create %s/certdir/.live (must not exist yet): %s", argv[1],
 		    strerror(errno));
 	write_at(outfd, "trust.pem", 0644, rootp, rootlen, NULL, 0);
+	if (ocsp_url != NULL) {
+		BIO *int_key_pem = BIO_new(BIO_s_mem());
+		const char *p;
+		size_t len;
+		int fd;
+
+		if (int_key_pem == NULL)
+			die("out of memory");
+		pem_append(int_key_pem, NULL, int_key);
+		len = bio_data(int_key_pem, &p);
+		write_at(outfd, "inter.key", 0600, p, len, NULL, 0);
+		write_at(outfd, "inter.pem", 0644, chainp, chainlen, NULL, 0);
+		BIO_free(int_key_pem);
+		if ((fd = openat(outfd, "index.txt", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0644)) == -1 || (index = fdopen(fd, "w")) == NULL)
+			die("cannot create index.txt: %s", strerror(errno));
+	}
 
 	for (unsigned long i = 0; i < n; i++) {
 		X509 *leaf;
@@ -229,6 +272,8 @@ int main(int argc, char **argv)
 		snprintf(gen, sizeof(gen), "%s.g0001", name);
 		snprintf(target, sizeof(target), ".live/%s", gen);
 		leaf = make_cert(name, leaf_key, inter, int_key, 90, 0);
+		if (index != NULL)
+			index_add(index, leaf, name);
 		(void)BIO_reset(leaf_pem);
 		pem_append(leaf_pem, leaf, NULL);
 		leaflen = bio_data(leaf_pem, &leafp);
@@ -257,6 +302,8 @@ int main(int argc, char **argv)
 	if (fclose(conf) != 0)
 		die("cannot write %s/certctl.conf: %s", path, strerror(errno));
 
+	if (index != NULL && fclose(index) != 0)
+		die("cannot write index.txt: %s", strerror(errno));
 	close(livefd);
 	close(certfd);
 	close(outfd);
