@@ -57,6 +57,18 @@ need() {
     done
 }
 
+# need_pkg TOOL PACKAGE: like need, but when TOOL is missing and this runs
+# as root with apt-get around, install Debian's PACKAGE first.
+need_pkg() {
+    command -v "$1" >/dev/null && return 0
+    if ((EUID == 0)) && command -v apt-get >/dev/null; then
+        printf 'installing %s (for %s)\n' "$2" "$1" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" \
+            >/dev/null || die "apt-get install $2 failed"
+    fi
+    command -v "$1" >/dev/null || die "$1 is needed (apt-get install $2)"
+}
+
 # release_build DIR TOP: a release build of certctl of its own in DIR, so
 # the numbers never come from a debug or sanitizer build someone else
 # configured (ninja rebuilds only what changed). Sets CERTCTL.
