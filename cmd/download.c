@@ -20,14 +20,14 @@ const char cmd_download_usage[] =
     "\n"
     "For each name that is due (no certificate, a pending key, configured\n"
     "domains that differ from the certificate's, less than renew_before of\n"
-    "its lifetime left, or --force), obtain a certificate from the name's\n"
-    "source and install it after verification. Names that are not due cost\n"
-    "no network traffic.\n"
+    "its lifetime left, the CA's renewal window (RFC 9773) come, or --force),\n"
+    "obtain a certificate from the name's source and install it after\n"
+    "verification. Names that are not due cost no network traffic (a CA with\n"
+    "renewal information is asked once per its Retry-After).\n"
     "\n"
     "  -a, --all              every name in the config\n"
     "  -f, --force            renew even when not due\n"
-    "      --jobs N           names worked on at once (default 4; orders from\n"
-    "                         one ACME source still go one after the other)\n"
+    "      --jobs N           names worked on (orders in flight) at once (default 4)\n"
     "      --splay SECONDS    wait a random time up to SECONDS first (fleets)\n"
     "\n"
     "exit: 0 something changed (reload), 10 nothing due, 1 failure, 2 usage\n";
@@ -49,8 +49,9 @@ struct batch {
 	int *results;                   /* per name: 1 installed, 0 not, -1 failed */
 	struct session *sessions;
 	size_t nsessions;
-	/* An ACME session (nonces, account) serves one request at a time. */
-	pthread_mutex_t acme_lock;
+	/* Sessions are opened (directory, account) by one thread at a time;
+	 * once open, one serves concurrent orders. */
+	pthread_mutex_t sessions_lock;
 };
 
 /* The ACME session of SRC, opened on first use and reused. */
@@ -95,7 +96,6 @@ static int download_one(struct batch *b, const char *name)
 	struct cc_acme *acme;
 	struct cc_err err;
 	char reason[160], date[32];
-	int r;
 
 	cc_config_policy(cli->cfg, name, &pol);
 	if (conf == NULL) {
@@ -133,11 +133,10 @@ static int download_one(struct batch *b, const char *name)
 			return 1;
 		}
 		cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
-		pthread_mutex_lock(&b->acme_lock);
-		r = (acme = session_for(b->sessions, &b->nsessions, src, store, &err)) == NULL ||
-		    cc_download_acme(store, acme, name, opts, &res, &err) == -1 ? -1 : 0;
-		pthread_mutex_unlock(&b->acme_lock);
-		if (r == -1)
+		pthread_mutex_lock(&b->sessions_lock);
+		acme = session_for(b->sessions, &b->nsessions, src, store, &err);
+		pthread_mutex_unlock(&b->sessions_lock);
+		if (acme == NULL || cc_download_acme(store, acme, name, opts, &res, &err) == -1)
 			goto fail;
 		cc_download_record(store, name, opts->now, NULL);
 		if (res.install.outcome == CC_INSTALL_SAME)
@@ -170,7 +169,7 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cc_download_opts opts = { 0 };
-	struct batch b = { .cli = cli, .opts = &opts, .acme_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct batch b = { .cli = cli, .opts = &opts, .sessions_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct cc_trust *trust = NULL;
 	struct cc_err err;
 	size_t count = 0, changed = 0, failed = 0;

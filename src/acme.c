@@ -1,6 +1,7 @@
 /* The ACME protocol (RFC 8555) over the http module, signed with jws.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,17 +15,26 @@
 #include "certctl/x509.h"
 
 #define NONCE_RETRIES 20       /* a CA may reject many nonces (Pebble: 5% by default) */
-#define POLL_SECONDS 120        /* the longest wait for an authz or order */
 #define RETRY_AFTER_MAX 10
+#define NONCE_POOL 16           /* one per order in flight is plenty */
+#define NONCE_MAX 256
 
+/*
+ * One session serves concurrent orders (download --jobs): the directory,
+ * account and key are read-only once open; the nonces the CA hands out
+ * and the challenge responder are shared under LOCK.
+ */
 struct cc_acme {
 	const struct cc_source *src;
 	struct cc_http_opts http;
 	json_t *dir;
-	char nonce[512];
 	EVP_PKEY *key;
 	char *kid;
 	struct cc_buf thumbprint;
+	pthread_mutex_t lock;
+	char nonces[NONCE_POOL][NONCE_MAX];
+	size_t nnonces;
+	struct cc_responder *responder;
 };
 
 static const char *dir_url(struct cc_acme *a, const char *name)
@@ -32,26 +42,44 @@ static const char *dir_url(struct cc_acme *a, const char *name)
 	return json_string_value(json_object_get(a->dir, name));
 }
 
-static void take_nonce(struct cc_acme *a, const struct cc_http_response *resp)
+/* Keep the nonce a response carries for the next request (any thread's). */
+static void keep_nonce(struct cc_acme *a, const struct cc_http_response *resp)
 {
-	char value[512];
+	char value[NONCE_MAX];
 
-	if (cc_http_header(resp, "replay-nonce", 0, value, sizeof(value)) != NULL)
-		snprintf(a->nonce, sizeof(a->nonce), "%s", value);
+	if (cc_http_header(resp, "replay-nonce", 0, value, sizeof(value)) == NULL ||
+	    value[0] == '\0')
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (a->nnonces == NONCE_POOL) /* drop the oldest: it is the likeliest to expire */
+		memmove(a->nonces[0], a->nonces[1], sizeof(a->nonces[0]) * (NONCE_POOL - 1));
+	else
+		a->nnonces++;
+	memcpy(a->nonces[a->nnonces - 1], value, sizeof(value));
+	pthread_mutex_unlock(&a->lock);
 }
 
-static int fresh_nonce(struct cc_acme *a, struct cc_err *err)
+/* A nonce for one request: a kept one, else a new one from newNonce. */
+static int take_nonce(struct cc_acme *a, char nonce[NONCE_MAX], struct cc_err *err)
 {
 	struct cc_http_response resp;
 	const char *url = dir_url(a, "newNonce");
 
+	pthread_mutex_lock(&a->lock);
+	if (a->nnonces > 0) {
+		memcpy(nonce, a->nonces[--a->nnonces], NONCE_MAX);
+		pthread_mutex_unlock(&a->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&a->lock);
 	if (url == NULL)
 		return cc_err_set(err, "the ACME directory has no newNonce");
 	if (cc_http_get(url, &a->http, &resp, err) == -1)
 		return cc_err_prefix(err, "acme: '%s'", url);
-	take_nonce(a, &resp);
+	if (cc_http_header(&resp, "replay-nonce", 0, nonce, NONCE_MAX) == NULL)
+		nonce[0] = '\0';
 	cc_http_response_free(&resp);
-	return a->nonce[0] ? 0 : cc_err_set(err, "acme: '%s' sent no Replay-Nonce", url);
+	return nonce[0] ? 0 : cc_err_set(err, "acme: '%s' sent no Replay-Nonce", url);
 }
 
 /* "acme: urn:...:rateLimited: too many certificates (HTTP 429)" */
@@ -76,24 +104,24 @@ static int post(struct cc_acme *a, const char *url, const json_t *payload, const
     struct cc_http_response *resp, json_t **body, struct cc_err *err)
 {
 	struct cc_buf jws = { 0 };
+	char nonce[NONCE_MAX];
 	const char *type;
 
 	*body = NULL;
 	for (int attempt = 0; attempt <= NONCE_RETRIES; attempt++) {
-		if (!a->nonce[0] && fresh_nonce(a, err) == -1)
+		if (take_nonce(a, nonce, err) == -1)
 			return -1;
 		jws.len = 0;
-		if (cc_jws_sign(a->key, kid, a->nonce, url, payload, &jws, err) == -1) {
+		if (cc_jws_sign(a->key, kid, nonce, url, payload, &jws, err) == -1) {
 			cc_buf_free(&jws);
 			return -1;
 		}
-		a->nonce[0] = '\0';
 		if (cc_http_post(url, "application/jose+json", jws.data, jws.len, &a->http, resp,
 		    err) == -1) {
 			cc_buf_free(&jws);
 			return cc_err_prefix(err, "acme: '%s'", url);
 		}
-		take_nonce(a, resp);
+		keep_nonce(a, resp);
 		if (strncmp(resp->content_type, "application/", 12) == 0 &&
 		    strstr(resp->content_type, "json") != NULL)
 			*body = json_loadb(resp->body.data, resp->body.len, 0, NULL);
@@ -208,6 +236,29 @@ out:
 	return rc;
 }
 
+/* Keep the directory in .acme/SOURCE/directory.json (when it changed), so
+ * a run with nothing due knows whether the CA offers renewalInfo without
+ * asking it. Best effort: it is a cache. */
+static void remember_directory(struct cc_acme *a, struct cc_store *store)
+{
+	struct cc_file f;
+	json_t *kept = NULL;
+	char *text;
+
+	if (cc_store_acme_read(store, a->src->name, "directory.json", &f, NULL) == 0 &&
+	    f.present) {
+		kept = json_loadb((const char *)f.data, f.len, 0, NULL);
+		free(f.data);
+	}
+	if (!json_equal(kept, a->dir) &&
+	    (text = json_dumps(a->dir, JSON_INDENT(2) | JSON_SORT_KEYS)) != NULL) {
+		cc_store_acme_write(store, a->src->name, "directory.json", text, strlen(text), 0644,
+		    NULL);
+		free(text);
+	}
+	json_decref(kept);
+}
+
 int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_acme **out,
     struct cc_err *err)
 {
@@ -218,6 +269,7 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 	if (a == NULL)
 		return cc_err_set(err, "out of memory");
 	a->src = src;
+	pthread_mutex_init(&a->lock, NULL);
 	a->http.ca_file = src->ca_file;
 	a->http.connect_timeout = src->connect_timeout ? src->connect_timeout : 10;
 	a->http.total_timeout = src->total_timeout ? src->total_timeout : 60;
@@ -231,6 +283,7 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 		cc_err_set(err, "acme: '%s' is not an ACME directory", src->directory);
 		goto fail;
 	}
+	remember_directory(a, store);
 	if (load_account_key(a, store, err) == -1 || cc_jwk_thumbprint(a->key, &a->thumbprint) == -1 ||
 	    register_account(a, err) == -1)
 		goto fail;
@@ -245,6 +298,8 @@ void cc_acme_close(struct cc_acme *a)
 {
 	if (a == NULL)
 		return;
+	cc_responder_close(a->responder);
+	pthread_mutex_destroy(&a->lock);
 	json_decref(a->dir);
 	EVP_PKEY_free(a->key);
 	free(a->kid);
@@ -265,7 +320,9 @@ static int poll_status(struct cc_acme *a, const char *url, const char *waiting1,
     const char *waiting2, json_t **body, struct cc_err *err)
 {
 	struct cc_http_response resp;
-	time_t deadline = time(NULL) + POLL_SECONDS;
+	/* The longest wait for an authz or order: twice one request's time. */
+	long limit = 2 * a->http.total_timeout;
+	time_t deadline = time(NULL) + limit;
 	const char *status;
 	char after[64];
 	long wait;
@@ -284,11 +341,13 @@ static int poll_status(struct cc_acme *a, const char *url, const char *waiting1,
 		}
 		if (strcmp(status, waiting1) != 0 && strcmp(status, waiting2) != 0)
 			return 0;
+		/* STATUS dies with the body: keep the caller's string instead. */
+		status = strcmp(status, waiting1) == 0 ? waiting1 : waiting2;
 		json_decref(*body);
 		*body = NULL;
 		if (time(NULL) + wait > deadline)
-			return cc_err_set(err, "acme: '%s' still %s after %d s", url, status,
-			    POLL_SECONDS);
+			return cc_err_set(err, "acme: '%s' still %s after %ld s", url, status,
+			    limit);
 		pause_for(wait);
 	}
 }
@@ -459,8 +518,22 @@ static int is_ip(const char *text)
 	return inet_pton(AF_INET, text, addr) == 1 || inet_pton(AF_INET6, text, addr) == 1;
 }
 
+/* The challenge responder, opened by the first order and shared by all
+ * (a listener can bind its port once). */
+static struct cc_responder *session_responder(struct cc_acme *a, struct cc_err *err)
+{
+	struct cc_responder *r;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->responder == NULL && cc_responder_open(a->src, &a->responder, err) == -1)
+		a->responder = NULL;
+	r = a->responder;
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
 int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
-    const char *csr_pem, struct cc_buf *chain, struct cc_err *err)
+    const char *csr_pem, const char *replaces, struct cc_buf *chain, struct cc_err *err)
 {
 	struct pending_answer answers[64] = { 0 };
 	struct cc_responder *r = NULL;
@@ -471,10 +544,14 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	size_t i, nanswers = 0;
 	int rc = -1;
 
+	if (replaces != NULL && dir_url(a, "renewalInfo") != NULL)
+		cc_debug(1, "the order replaces certificate %s", replaces);
 	for (i = 0; i < ndomains; i++)
 		json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
 		    is_ip(domains[i]) ? "ip" : "dns", "value", domains[i]));
 	if ((req = json_pack("{s:o}", "identifiers", ids)) == NULL ||
+	    (replaces != NULL && dir_url(a, "renewalInfo") != NULL &&
+	    json_object_set_new(req, "replaces", json_string(replaces)) == -1) ||
 	    post_json(a, dir_url(a, "newOrder"), req, &order, order_url, sizeof(order_url),
 	    err) == -1)
 		goto out;
@@ -483,7 +560,7 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 		cc_err_set(err, "acme: the order lists no authorizations");
 		goto out;
 	}
-	if (cc_responder_open(a->src, &r, err) == -1)
+	if ((r = session_responder(a, err)) == NULL)
 		goto out;
 	json_array_foreach(authzs, i, v) {
 		if (!json_is_string(v)) {
@@ -531,7 +608,6 @@ out:
 		free(answers[i].keyauth);
 		free(answers[i].authz);
 	}
-	cc_responder_close(r);
 	cc_buf_free(&csr);
 	json_decref(fin);
 	json_decref(req);

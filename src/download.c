@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/rand.h>
 
+#include "certctl/ari.h"
 #include "certctl/download.h"
 #include "certctl/keygen.h"
 #include "certctl/x509.h"
 
-static int in_list(char *const *list, size_t n, const char *item)
+static int in_list(const char *const *list, size_t n, const char *item)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(list[i], item) == 0)
@@ -21,43 +23,186 @@ static int in_list(char *const *list, size_t n, const char *item)
 	return 0;
 }
 
+/*
+ * The live certificate's facts: from the state's cache when it describes
+ * the live generation, else parsed from cert.pem (and cached for the next
+ * run, unless this one only looks). Returns 0 and sets *GEN (0: no
+ * certificate installed), or -1 when the certificate does not parse.
+ */
+static int live_facts(struct cc_store *store, const char *name, int may_write,
+    json_t **state, struct cc_live_facts *lf, struct cc_cert_facts *parsed)
+{
+	STACK_OF(X509) *certs = NULL;
+	struct cc_set set = { 0 };
+	unsigned gen;
+	int rc = -1;
+
+	memset(lf, 0, sizeof(*lf));
+	if (cc_store_live_generation(store, name, &gen, NULL) != 1)
+		return 0;
+	if (cc_store_state_read(store, name, state, NULL) == 0 &&
+	    cc_state_live_facts(*state, gen, lf) == 1)
+		return 0;
+	if (cc_store_load_live(store, name, &set, NULL) != 1 || !set.files[CC_F_CERT].present ||
+	    cc_certs_parse(set.files[CC_F_CERT].data, set.files[CC_F_CERT].len, &certs, NULL) ==
+	    -1 || cc_cert_facts(sk_X509_value(certs, 0), parsed, NULL) == -1)
+		goto out;
+	lf->generation = set.generation;
+	lf->not_before = parsed->not_before;
+	lf->not_after = parsed->not_after;
+	if (parsed->nsans > 0 && (lf->names = calloc(parsed->nsans, sizeof(*lf->names))) == NULL)
+		goto out;
+	for (size_t i = 0; i < parsed->nsans; i++)
+		lf->names[lf->nnames++] = parsed->sans[i];
+	if (may_write) {
+		cc_store_cache_live_facts(store, name, lf);
+		/* What a later write of *STATE saves must include it. */
+		json_decref(*state);
+		if (cc_store_state_read(store, name, state, NULL) == -1)
+			*state = NULL;
+	}
+	rc = 0;
+out:
+	sk_X509_pop_free(certs, X509_free);
+	cc_set_free(&set);
+	return rc;
+}
+
+/* The renewalInfo URL of SRC's directory as the last session saw it, or
+ * NULL (not an ACME source, never opened, or no ARI at that CA). */
+static char *renewal_info_url(struct cc_store *store, const struct cc_source *src)
+{
+	const char *url;
+	struct cc_file f;
+	json_t *dir;
+	char *copy = NULL;
+
+	if (src == NULL || src->type != CC_SOURCE_ACME ||
+	    cc_store_acme_read(store, src->name, "directory.json", &f, NULL) == -1 || !f.present)
+		return NULL;
+	dir = json_loadb((const char *)f.data, f.len, 0, NULL);
+	free(f.data);
+	if ((url = json_string_value(json_object_get(dir, "renewalInfo"))) != NULL &&
+	    strncmp(url, "https://", 8) == 0)
+		copy = strdup(url);
+	json_decref(dir);
+	return copy;
+}
+
+/* A uniformly random time in [START, END). */
+static time_t pick_in(time_t start, time_t end)
+{
+	unsigned long long r = 0;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		return start + (end - start) / 2;
+	return start + (time_t)(r % (unsigned long long)(end - start));
+}
+
+/* The certificate ID of NAME's live certificate (RFC 9773). */
+static int live_cert_id(struct cc_store *store, const char *name, struct cc_buf *id,
+    struct cc_err *err)
+{
+	STACK_OF(X509) *certs = NULL;
+	struct cc_set set = { 0 };
+	int rc = -1;
+
+	if (cc_store_load_live(store, name, &set, err) != 1 || !set.files[CC_F_CERT].present)
+		cc_err_set(err, "no live certificate");
+	else if (cc_certs_parse(set.files[CC_F_CERT].data, set.files[CC_F_CERT].len, &certs,
+	    err) == 0)
+		rc = cc_ari_cert_id(sk_X509_value(certs, 0), id, err);
+	sk_X509_pop_free(certs, X509_free);
+	cc_set_free(&set);
+	return rc;
+}
+
+/*
+ * RFC 9773: 1 when the CA's suggested window for generation GEN of NAME
+ * has come. The CA is asked only when it offers renewalInfo and the time
+ * it set with Retry-After (kept in the state as "ari") has passed; in
+ * between, and in a dry run, the kept answer decides without network.
+ */
+static int ari_due(struct cc_store *store, const char *name, const struct cc_download_opts *opts,
+    const struct cc_policy *pol, json_t *state, unsigned gen)
+{
+	const struct cc_source *src = cc_config_source(opts->cfg, pol->source);
+	json_t *kept = json_object_get(state, "ari"), *fresh;
+	struct cc_buf id = { 0 };
+	struct cc_ari ari;
+	struct cc_err err;
+	char *base = NULL;
+	time_t renew_at;
+	int due = 0;
+
+	if (json_integer_value(json_object_get(kept, "generation")) != (json_int_t)gen)
+		kept = NULL;
+	if (kept != NULL && (opts->dry_run ||
+	    json_integer_value(json_object_get(kept, "next_check")) > opts->now))
+		return json_integer_value(json_object_get(kept, "renew_at")) <= opts->now;
+	if (opts->dry_run || state == NULL || (base = renewal_info_url(store, src)) == NULL)
+		return 0;
+	if (live_cert_id(store, name, &id, &err) == -1 ||
+	    cc_ari_fetch(src, base, id.data, &ari, &err) == -1) {
+		/* Advisory: without an answer the lifetime rule alone decides. */
+		cc_debug(1, "%s: no renewal information: %s", name, err.msg);
+		goto out;
+	}
+	/* The same window keeps its pick, so asking again does not re-roll. */
+	renew_at = kept != NULL &&
+	    json_integer_value(json_object_get(kept, "start")) == (json_int_t)ari.start &&
+	    json_integer_value(json_object_get(kept, "end")) == (json_int_t)ari.end ?
+	    (time_t)json_integer_value(json_object_get(kept, "renew_at")) :
+	    pick_in(ari.start, ari.end);
+	fresh = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "generation", (json_int_t)gen,
+	    "cert_id", id.data, "start", (json_int_t)ari.start, "end", (json_int_t)ari.end,
+	    "renew_at", (json_int_t)renew_at, "next_check",
+	    (json_int_t)(opts->now + ari.retry_after));
+	if (fresh != NULL && json_object_set_new(state, "ari", fresh) == 0)
+		cc_store_state_write(store, name, state, NULL);
+	cc_debug(1, "%s: the CA suggests renewing between %ld and %ld", name, (long)ari.start,
+	    (long)ari.end);
+	due = renew_at <= opts->now;
+out:
+	free(base);
+	cc_buf_free(&id);
+	return due;
+}
+
 int cc_download_due(struct cc_store *store, const char *name,
     const struct cc_download_opts *opts, char *reason, size_t len)
 {
 	const struct cc_cert_conf *conf = cc_config_cert(opts->cfg, name);
-	STACK_OF(X509) *certs = NULL;
-	struct cc_cert_facts f = { 0 };
-	struct cc_set set = { 0 };
+	struct cc_cert_facts parsed = { 0 };
+	struct cc_live_facts f;
 	struct cc_policy pol;
+	json_t *state = NULL;
 	long lifetime, margin;
 	int due = 1;
 
 	cc_config_policy(opts->cfg, name, &pol);
-	if (cc_store_load_pending(store, name, &set, NULL) == 1 &&
-	    set.files[CC_F_PRIVKEY].present) {
+	if (cc_store_has_pending_key(store, name)) {
 		snprintf(reason, len, "a pending key waits for its certificate");
-		goto out;
+		return 1;
 	}
-	cc_set_free(&set);
-	if (cc_store_load_live(store, name, &set, NULL) != 1 || !set.files[CC_F_CERT].present) {
-		snprintf(reason, len, "no certificate installed");
-		goto out;
-	}
-	if (cc_certs_parse(set.files[CC_F_CERT].data, set.files[CC_F_CERT].len, &certs, NULL) ==
-	    -1 || cc_cert_facts(sk_X509_value(certs, 0), &f, NULL) == -1) {
+	if (live_facts(store, name, !opts->dry_run, &state, &f, &parsed) == -1) {
 		snprintf(reason, len, "the live certificate does not parse");
 		goto out;
 	}
+	if (f.generation == 0) {
+		snprintf(reason, len, "no certificate installed");
+		goto out;
+	}
 	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)
-		if (!in_list(f.sans, f.nsans, conf->domains[i])) {
+		if (!in_list(f.names, f.nnames, conf->domains[i])) {
 			snprintf(reason, len, "configured domain '%s' is not in the certificate",
 			    conf->domains[i]);
 			goto out;
 		}
-	for (size_t i = 0; conf != NULL && i < f.nsans; i++)
-		if (!in_list(conf->domains, conf->ndomains, f.sans[i])) {
+	for (size_t i = 0; conf != NULL && i < f.nnames; i++)
+		if (!in_list((const char *const *)conf->domains, conf->ndomains, f.names[i])) {
 			snprintf(reason, len, "'%s' is in the certificate but no longer configured",
-			    f.sans[i]);
+			    f.names[i]);
 			goto out;
 		}
 	lifetime = (long)(f.not_after - f.not_before);
@@ -71,11 +216,15 @@ int cc_download_due(struct cc_store *store, const char *name,
 		snprintf(reason, len, "--force");
 		goto out;
 	}
+	if (ari_due(store, name, opts, &pol, state, f.generation)) {
+		snprintf(reason, len, "the CA's renewal window (ARI) has come");
+		goto out;
+	}
 	due = 0;
 out:
-	cc_cert_facts_free(&f);
-	sk_X509_pop_free(certs, X509_free);
-	cc_set_free(&set);
+	cc_live_facts_free(&f);
+	cc_cert_facts_free(&parsed);
+	json_decref(state);
 	return due;
 }
 
@@ -107,6 +256,26 @@ static int pending_key(struct cc_store *store, const char *name, const struct cc
 	return rc;
 }
 
+/* The ARI certificate ID of the live certificate, when the state knows
+ * it (the CA offers renewalInfo): the new order "replaces" it. */
+static char *replaced_cert_id(struct cc_store *store, const char *name)
+{
+	json_t *state = NULL, *ari;
+	const char *id;
+	unsigned gen;
+	char *copy = NULL;
+
+	if (cc_store_live_generation(store, name, &gen, NULL) != 1 ||
+	    cc_store_state_read(store, name, &state, NULL) == -1)
+		return NULL;
+	ari = json_object_get(state, "ari");
+	if (json_integer_value(json_object_get(ari, "generation")) == (json_int_t)gen &&
+	    (id = json_string_value(json_object_get(ari, "cert_id"))) != NULL)
+		copy = strdup(id);
+	json_decref(state);
+	return copy;
+}
+
 int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *name,
     const struct cc_download_opts *opts, struct cc_download_result *res, struct cc_err *err)
 {
@@ -117,6 +286,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	struct cc_buf csr = { 0 }, chain = { 0 };
 	struct cc_policy pol;
 	EVP_PKEY *key = NULL;
+	char *replaces = NULL;
 	int rc = -1;
 
 	if (conf == NULL)
@@ -124,9 +294,11 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	cc_config_policy(opts->cfg, name, &pol);
 	/* The CSR is made afresh from the pending key, so a domain added to
 	 * the config since rekey is in it. */
+	replaces = replaced_cert_id(store, name);
 	if (pending_key(store, name, &pol, conf->domains, conf->ndomains, &key, err) == -1 ||
 	    cc_csr_make(key, conf->domains, conf->ndomains, &csr, err) == -1 ||
-	    cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, &chain, err) == -1)
+	    cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, replaces, &chain,
+	    err) == -1)
 		goto out;
 	if (cc_certs_parse(chain.data, chain.len, &cand.certs, err) == -1) {
 		cc_err_prefix(err, "the CA's certificate");
@@ -140,6 +312,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 out:
 	sk_X509_pop_free(cand.certs, X509_free);
 	EVP_PKEY_free(key);
+	free(replaces);
 	cc_buf_free(&csr);
 	cc_buf_free(&chain);
 	return rc;

@@ -228,6 +228,17 @@ static void set_file(struct cc_install *in, enum cc_set_file f, const void *data
 	in->files[f].len = len;
 }
 
+/* What the next download needs to decide "not due" without parsing. */
+static void cache_facts(struct cc_store *store, const char *name, unsigned generation,
+    const struct cc_cert_facts *facts)
+{
+	struct cc_live_facts live = { .generation = generation, .not_before = facts->not_before,
+		.not_after = facts->not_after, .names = (const char **)facts->sans,
+		.nnames = facts->nsans };
+
+	cc_store_cache_live_facts(store, name, &live);
+}
+
 int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
     const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err)
 {
@@ -291,6 +302,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 		set_file(&in, CC_F_CSR, pending.files[CC_F_CSR].data, pending.files[CC_F_CSR].len);
 	if (cc_store_install(store, &in, &res->generation, err) == -1)
 		goto out;
+	cache_facts(store, cand->name, res->generation, &facts);
 	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1)
 		goto out;
 	rc = 0;

@@ -80,15 +80,29 @@ int cc_err_prefix(struct cc_err *err, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * One line on FP. Messages quote what servers and files said (problem
+ * documents, URLs, names in certificates): a control character in them
+ * must neither split the line nor reach the terminal, so each becomes '?'.
+ */
+static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[4096];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (unsigned char *p = (unsigned char *)line; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(fp, "%s%s\n", prefix, line);
+}
+
 void cc_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("certctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_line(stderr, "certctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cc_debug(int level, const char *fmt, ...)
@@ -97,11 +111,9 @@ void cc_debug(int level, const char *fmt, ...)
 
 	if (cc_verbosity < level)
 		return;
-	fputs("certctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_line(stderr, "certctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cc_say(const char *fmt, ...)
@@ -111,7 +123,6 @@ void cc_say(const char *fmt, ...)
 	if (cc_verbosity < 0)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
+	print_line(stdout, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
 }

@@ -173,7 +173,7 @@ static void clean_leftovers(struct cc_store *store)
 			}
 			if (!cc_parse_generation(de->d_name, name, sizeof(name), &gen))
 				continue;
-			if (cc_live_generation(store, name, &live, NULL) != 1 || gen > live)
+			if (cc_store_live_generation(store, name, &live, NULL) != 1 || gen > live)
 				cc_remove_flat_dir_at(store->livefd, de->d_name);
 		}
 		closedir(d);

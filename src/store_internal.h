@@ -34,10 +34,6 @@ void cc_remove_flat_dir_at(int dirfd, const char *name);
 /* Parse "NAME.gNNNN" into name and generation; 0 when it is not one. */
 int cc_parse_generation(const char *entry, char *name, size_t namelen, unsigned *gen);
 
-/* The generation the live link of NAME points to: 1 found, 0 no link, -1 error. */
-int cc_live_generation(struct cc_store *store, const char *name, unsigned *gen,
-    struct cc_err *err);
-
 /* Remove generations of NAME other than the newest `keep` at or below live. */
 void cc_prune_generations(struct cc_store *store, const char *name, unsigned keep);
 

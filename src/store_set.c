@@ -177,7 +177,7 @@ int cc_parse_generation(const char *entry, char *name, size_t namelen, unsigned 
 	return 1;
 }
 
-int cc_live_generation(struct cc_store *store, const char *name, unsigned *gen,
+int cc_store_live_generation(struct cc_store *store, const char *name, unsigned *gen,
     struct cc_err *err)
 {
 	char target[CC_NAME_MAX + 32], linked[CC_NAME_MAX + 1];
@@ -239,7 +239,7 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 	set_init(set, name);
 	if (!cc_name_valid(name))
 		return cc_err_set(err, "invalid name '%s'", name);
-	if ((rc = cc_live_generation(store, name, &set->generation, err)) != 1)
+	if ((rc = cc_store_live_generation(store, name, &set->generation, err)) != 1)
 		return rc;
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, set->generation);
 	fd = store->livefd == -1 ? -1 :
@@ -282,7 +282,7 @@ static unsigned next_generation(struct cc_store *store, const char *name)
 	struct dirent *de;
 	DIR *d;
 
-	if (cc_live_generation(store, name, &gen, NULL) == 1)
+	if (cc_store_live_generation(store, name, &gen, NULL) == 1)
 		max = gen;
 	if ((d = cc_opendir_at(store->livefd)) == NULL)
 		return max + 1;
@@ -313,7 +313,7 @@ void cc_prune_generations(struct cc_store *store, const char *name, unsigned kee
 	struct dirent *de;
 	DIR *d;
 
-	if (cc_live_generation(store, name, &live, NULL) != 1)
+	if (cc_store_live_generation(store, name, &live, NULL) != 1)
 		return;
 	if ((d = cc_opendir_at(store->livefd)) == NULL)
 		return;
@@ -424,7 +424,7 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 		return cc_err_set(err, "invalid name '%s'", in->name);
 	if (in->files[CC_F_PRIVKEY].data == NULL || in->files[CC_F_CERT].data == NULL)
 		return cc_err_set(err, "%s: a set needs a key and a certificate", in->name);
-	if (cc_live_generation(store, in->name, &live, err) == -1)
+	if (cc_store_live_generation(store, in->name, &live, err) == -1)
 		return -1;
 
 	gen = next_generation(store, in->name);
@@ -478,7 +478,7 @@ int cc_store_replace_live_file(struct cc_store *store, const char *name,
 
 	if (which == CC_F_PRIVKEY || which == CC_F_COMBINED)
 		return cc_err_set(err, "%s: keys are never replaced in place", name);
-	if (cc_live_generation(store, name, &gen, err) != 1)
+	if (cc_store_live_generation(store, name, &gen, err) != 1)
 		return cc_err_set(err, "%s: no live set", name);
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
 	snprintf(label, sizeof(label), "%s/.live", store->path);
@@ -564,12 +564,33 @@ out:
 
 int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err)
 {
+	char tmp[CC_NAME_MAX + 16];
+
 	if (!cc_name_valid(name))
 		return cc_err_set(err, "invalid name '%s'", name);
 	if (store->pendingfd == -1)
 		return 0;
-	cc_remove_flat_dir_at(store->pendingfd, name);
+	/* Out of the way in one rename, so that a crash never leaves half a
+	 * pending set (a CSR without its key); the clean-up removes the rest. */
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	cc_remove_flat_dir_at(store->pendingfd, tmp);
+	if (renameat(store->pendingfd, name, store->pendingfd, tmp) == -1)
+		return errno == ENOENT ? 0 : cc_err_errno(err, errno,
+		    "cannot remove '%s/.pending/%s'", store->path, name);
 	if (fsync(store->pendingfd) == -1)
 		return cc_err_errno(err, errno, "cannot sync '%s/.pending'", store->path);
+	cc_remove_flat_dir_at(store->pendingfd, tmp);
 	return 0;
+}
+
+int cc_store_has_pending_key(struct cc_store *store, const char *name)
+{
+	char path[CC_NAME_MAX + 16];
+	struct stat st;
+
+	if (store->pendingfd == -1 || !cc_name_valid(name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", name, cc_set_file_name(CC_F_PRIVKEY));
+	return fstatat(store->pendingfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode);
 }

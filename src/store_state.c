@@ -188,3 +188,56 @@ int cc_store_acme_write(struct cc_store *store, const char *source, const char *
 	close(fd);
 	return rc;
 }
+
+int cc_state_live_facts(json_t *state, unsigned generation, struct cc_live_facts *facts)
+{
+	json_t *live = json_object_get(state, "live"), *names, *v;
+	size_t i;
+
+	memset(facts, 0, sizeof(*facts));
+	names = json_object_get(live, "names");
+	if (json_integer_value(json_object_get(live, "generation")) != (json_int_t)generation ||
+	    !json_is_integer(json_object_get(live, "not_before")) ||
+	    !json_is_integer(json_object_get(live, "not_after")) || !json_is_array(names))
+		return 0;
+	facts->generation = generation;
+	facts->not_before = (time_t)json_integer_value(json_object_get(live, "not_before"));
+	facts->not_after = (time_t)json_integer_value(json_object_get(live, "not_after"));
+	if (json_array_size(names) > 0 &&
+	    (facts->names = calloc(json_array_size(names), sizeof(*facts->names))) == NULL)
+		return 0;
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v)) {
+			cc_live_facts_free(facts);
+			return 0;
+		}
+		facts->names[facts->nnames++] = json_string_value(v);
+	}
+	return 1;
+}
+
+void cc_live_facts_free(struct cc_live_facts *facts)
+{
+	free(facts->names);
+	facts->names = NULL;
+	facts->nnames = 0;
+}
+
+void cc_store_cache_live_facts(struct cc_store *store, const char *name,
+    const struct cc_live_facts *facts)
+{
+	json_t *state = NULL, *live, *names = json_array();
+
+	for (size_t i = 0; names != NULL && i < facts->nnames; i++)
+		json_array_append_new(names, json_string(facts->names[i]));
+	live = json_pack("{s:I, s:I, s:I, s:o}", "generation", (json_int_t)facts->generation,
+	    "not_before", (json_int_t)facts->not_before, "not_after",
+	    (json_int_t)facts->not_after, "names", names);
+	if (live != NULL && cc_store_state_read(store, name, &state, NULL) == 0 &&
+	    json_object_set_new(state, "live", live) == 0) {
+		live = NULL;
+		cc_store_state_write(store, name, state, NULL);
+	}
+	json_decref(live);
+	json_decref(state);
+}

@@ -21,8 +21,11 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 void cc_acme_close(struct cc_acme *acme);
 
 /* Order a certificate for DOMAINS with CSR_PEM, answer the challenges,
- * and append the certificate chain (PEM, leaf first) to CHAIN. */
+ * and append the certificate chain (PEM, leaf first) to CHAIN. REPLACES
+ * (RFC 9773 certificate ID, or NULL) names the certificate this one
+ * succeeds; sent only to a CA that offers renewalInfo. Threads may issue
+ * through one session at once. */
 int cc_acme_issue(struct cc_acme *acme, char *const *domains, size_t ndomains,
-    const char *csr_pem, struct cc_buf *chain, struct cc_err *err);
+    const char *csr_pem, const char *replaces, struct cc_buf *chain, struct cc_err *err);
 
 #endif

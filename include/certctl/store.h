@@ -98,6 +98,11 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 /* Same for .pending/NAME (privkey and csr only). */
 int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_set *set,
     struct cc_err *err);
+/* The generation the live link of NAME points to: 1 found, 0 no link, -1 error. */
+int cc_store_live_generation(struct cc_store *store, const char *name, unsigned *gen,
+    struct cc_err *err);
+/* 1 when .pending/NAME holds a key (a regular file), without reading it. */
+int cc_store_has_pending_key(struct cc_store *store, const char *name);
 void cc_set_free(struct cc_set *set);
 
 /*
@@ -130,6 +135,26 @@ int cc_store_state_write(struct cc_store *store, const char *name, const json_t 
  * memory. */
 json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
     const char *error);
+
+/*
+ * Facts about the live generation, cached in the state as "live" when it
+ * is installed, so deciding that nothing is due needs no certificate
+ * parsing. A generation never changes after install: the cache holds as
+ * long as its generation is the live one. Returns 1 and fills the facts
+ * when it matches GENERATION, 0 otherwise.
+ */
+struct cc_live_facts {
+	unsigned generation;
+	time_t not_before;
+	time_t not_after;
+	const char **names;     /* the certificate's SANs (strings borrowed from STATE) */
+	size_t nnames;
+};
+int cc_state_live_facts(json_t *state, unsigned generation, struct cc_live_facts *facts);
+void cc_live_facts_free(struct cc_live_facts *facts);
+/* Record FACTS as the state's "live" object (best effort: a cache). */
+void cc_store_cache_live_facts(struct cc_store *store, const char *name,
+    const struct cc_live_facts *facts);
 
 /* Files of an ACME source under .acme/SOURCE/ (account key, ...). The
  * directory is 0700; files are written atomically with MODE. */

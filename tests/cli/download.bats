@@ -568,6 +568,36 @@ EOF
     [[ $stderr == "certctl: bad.example.com: "* ]]
 }
 
+@test "--jobs: orders from one source are in flight at once, each verified and installed" {
+    # A dns hook that notes how many of its calls overlap.
+    mkdir "$BATS_TEST_TMPDIR/active"
+    cat > "$BATS_TEST_TMPDIR/hook" <<EOF
+#!/bin/bash
+if [ "\$1" = set ]; then
+    touch "$BATS_TEST_TMPDIR/active/\$\$"
+    ls "$BATS_TEST_TMPDIR/active" | wc -l >> "$BATS_TEST_TMPDIR/overlap"
+    sleep 1
+    rm "$BATS_TEST_TMPDIR/active/\$\$"
+fi
+exec "$HOOK" "\$@"
+EOF
+    chmod +x "$BATS_TEST_TMPDIR/hook"
+    HOOK="$BATS_TEST_TMPDIR/hook"
+    write_dl_config "$(for i in 1 2 3 4 5 6; do echo "  n$i.example.com:"; done)"
+    run "$CERTCTL" download --all --jobs 6
+    assert_success
+    [ "$(grep -c '^installed n' <<<"$output")" = 6 ]
+    for i in 1 2 3 4 5 6; do
+        assert_good_set "n$i.example.com"
+    done
+    [ "$(sort -n "$BATS_TEST_TMPDIR/overlap" | tail -1)" -ge 2 ]
+    # And --jobs 1 really is one at a time.
+    : > "$BATS_TEST_TMPDIR/overlap"
+    run "$CERTCTL" download --all --jobs 1 --force
+    assert_success
+    [ "$(sort -n "$BATS_TEST_TMPDIR/overlap" | tail -1)" -eq 1 ]
+}
+
 # ------------------------------------------------------------------- usage
 
 @test "usage errors exit 2 and attempt nothing" {
