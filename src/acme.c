@@ -13,6 +13,7 @@
 #include "certctl/jws.h"
 #include "certctl/keygen.h"
 #include "certctl/x509.h"
+#include "acme_json.h"
 
 #define NONCE_RETRIES 20       /* a CA may reject many nonces (Pebble: 5% by default) */
 #define RETRY_AFTER_MAX 10
@@ -82,19 +83,6 @@ static int take_nonce(struct cc_acme *a, char nonce[NONCE_MAX], struct cc_err *e
 	return nonce[0] ? 0 : cc_err_set(err, "acme: '%s' sent no Replay-Nonce", url);
 }
 
-/* "acme: urn:...:rateLimited: too many certificates (HTTP 429)" */
-static int problem(const struct cc_http_response *resp, json_t *body, const char *url,
-    struct cc_err *err)
-{
-	const char *type = json_string_value(json_object_get(body, "type"));
-	const char *detail = json_string_value(json_object_get(body, "detail"));
-
-	if (type == NULL)
-		return cc_err_set(err, "acme: '%s' answered HTTP %ld", url, resp->status);
-	return cc_err_set(err, "acme: %s: %s (HTTP %ld)", type, detail ? detail : "",
-	    resp->status);
-}
-
 /*
  * POST a signed request (PAYLOAD NULL: POST-as-GET) and decode a JSON
  * answer into *BODY (NULL for a non-JSON answer such as a certificate).
@@ -138,7 +126,7 @@ static int post(struct cc_acme *a, const char *url, const json_t *payload, const
 	}
 	cc_buf_free(&jws);
 	if (resp->status >= 400) {
-		problem(resp, *body, url, err);
+		acme_problem(resp->status, *body, url, err);
 		json_decref(*body);
 		*body = NULL;
 		cc_http_response_free(resp);
@@ -363,62 +351,44 @@ struct pending_answer {
 static int answer_authz(struct cc_acme *a, struct cc_responder *r, const char *authz_url,
     struct pending_answer *ans, struct cc_err *err)
 {
-	const char *type = cc_responder_type(r), *status, *domain, *token = NULL, *curl = NULL;
-	json_t *authz = NULL, *challenges, *ch, *empty = json_object(), *reply = NULL;
+	const char *type = cc_responder_type(r);
+	json_t *authz = NULL, *empty = json_object(), *reply = NULL;
 	struct cc_buf keyauth = { 0 }, name = { 0 };
-	size_t i;
+	struct acme_authz z;
 	int rc = -1;
 
-	if (post_json(a, authz_url, NULL, &authz, NULL, 0, err) == -1)
+	if (post_json(a, authz_url, NULL, &authz, NULL, 0, err) == -1 ||
+	    acme_authz_read(authz, authz_url, type, &z, err) == -1)
 		goto out;
-	status = json_string_value(json_object_get(authz, "status"));
-	domain = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
-	if (status == NULL || domain == NULL) {
-		cc_err_set(err, "acme: malformed authorization '%s'", authz_url);
-		goto out;
-	}
-	if (strcmp(status, "valid") == 0) {
+	if (strcmp(z.status, "valid") == 0) {
 		rc = 0;
 		goto out;
 	}
-	if (strcmp(status, "pending") != 0) {
-		cc_err_set(err, "acme: authorization for '%s' is %s", domain, status);
+	if (strcmp(z.status, "pending") != 0) {
+		cc_err_set(err, "acme: authorization for '%s' is %s", z.domain, z.status);
 		goto out;
 	}
-	challenges = json_object_get(authz, "challenges");
-	json_array_foreach(challenges, i, ch)
-		if (json_is_string(json_object_get(ch, "type")) &&
-		    strcmp(json_string_value(json_object_get(ch, "type")), type) == 0) {
-			token = json_string_value(json_object_get(ch, "token"));
-			curl = json_string_value(json_object_get(ch, "url"));
-			break;
-		}
-	if (token == NULL || curl == NULL) {
-		cc_err_set(err, "acme: the CA offers no %s challenge for '%s'%s", type, domain,
-		    json_is_true(json_object_get(authz, "wildcard")) ? " (wildcards need dns-01)" :
-		    "");
-		goto out;
-	}
-	if (cc_buf_printf(&keyauth, "%s.%s", token, a->thumbprint.data) == -1) {
-		cc_err_set(err, "out of memory");
+	if (z.token == NULL) {
+		cc_err_set(err, "acme: the CA offers no %s challenge for '%s'%s", type, z.domain,
+		    z.wildcard ? " (wildcards need dns-01)" : "");
 		goto out;
 	}
 	/* The identifier of a wildcard authorization lacks the "*.". */
-	if (cc_buf_printf(&name, "%s%s", json_is_true(json_object_get(authz, "wildcard")) ?
-	    "*." : "", domain) == -1) {
+	if (cc_buf_printf(&keyauth, "%s.%s", z.token, a->thumbprint.data) == -1 ||
+	    cc_buf_printf(&name, "%s%s", z.wildcard ? "*." : "", z.domain) == -1) {
 		cc_err_set(err, "out of memory");
 		goto out;
 	}
 	ans->domain = strdup(name.data);
-	ans->token = strdup(token);
+	ans->token = strdup(z.token);
 	ans->keyauth = strdup(keyauth.data);
 	ans->authz = strdup(authz_url);
 	if (!ans->domain || !ans->token || !ans->keyauth || !ans->authz) {
 		cc_err_set(err, "out of memory");
 		goto out;
 	}
-	if (cc_responder_set(r, ans->domain, token, keyauth.data, err) == -1 ||
-	    post_json(a, curl, empty, &reply, NULL, 0, err) == -1)
+	if (cc_responder_set(r, ans->domain, z.token, keyauth.data, err) == -1 ||
+	    post_json(a, z.url, empty, &reply, NULL, 0, err) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -432,22 +402,19 @@ out:
 
 static int wait_valid(struct cc_acme *a, const struct pending_answer *ans, struct cc_err *err)
 {
-	json_t *authz = NULL, *ch;
-	const char *detail = NULL;
-	size_t i;
-	int rc;
+	json_t *authz = NULL;
+	struct acme_authz z;
+	int rc = -1;
 
-	if (poll_status(a, ans->authz, "pending", "processing", &authz, err) == -1)
-		return -1;
-	rc = strcmp(json_string_value(json_object_get(authz, "status")), "valid") == 0 ? 0 : -1;
-	if (rc == -1) {
-		json_array_foreach(json_object_get(authz, "challenges"), i, ch)
-			if (json_object_get(ch, "error") != NULL)
-				detail = json_string_value(json_object_get(json_object_get(ch, "error"),
-				    "detail"));
+	if (poll_status(a, ans->authz, "pending", "processing", &authz, err) == -1 ||
+	    acme_authz_read(authz, ans->authz, NULL, &z, err) == -1)
+		goto out;
+	if (strcmp(z.status, "valid") == 0)
+		rc = 0;
+	else
 		cc_err_set(err, "acme: the challenge for '%s' failed: %s", ans->domain,
-		    detail ? detail : json_string_value(json_object_get(authz, "status")));
-	}
+		    z.error ? z.error : z.status);
+out:
 	json_decref(authz);
 	return rc;
 }
@@ -535,12 +502,12 @@ static struct cc_responder *session_responder(struct cc_acme *a, struct cc_err *
 int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
     const char *csr_pem, const char *replaces, struct cc_buf *chain, struct cc_err *err)
 {
-	struct pending_answer answers[64] = { 0 };
+	struct pending_answer answers[ACME_MAX_AUTHZ] = { 0 };
 	struct cc_responder *r = NULL;
 	struct cc_buf csr = { 0 };
-	json_t *req = NULL, *order = NULL, *ids = json_array(), *authzs, *v, *fin = NULL;
+	json_t *req = NULL, *order = NULL, *ids = json_array(), *fin = NULL;
+	struct acme_order o;
 	char order_url[1024];
-	const char *finalize, *cert_url;
 	size_t i, nanswers = 0;
 	int rc = -1;
 
@@ -555,19 +522,16 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	    post_json(a, dir_url(a, "newOrder"), req, &order, order_url, sizeof(order_url),
 	    err) == -1)
 		goto out;
-	authzs = json_object_get(order, "authorizations");
-	if (!json_is_array(authzs) || json_array_size(authzs) > 64) {
-		cc_err_set(err, "acme: the order lists no authorizations");
+	if (acme_order_read(order, &o, err) == -1)
+		goto out;
+	if (order_url[0] == '\0') {
+		cc_err_set(err, "acme: the order has no Location");
 		goto out;
 	}
 	if ((r = session_responder(a, err)) == NULL)
 		goto out;
-	json_array_foreach(authzs, i, v) {
-		if (!json_is_string(v)) {
-			cc_err_set(err, "acme: malformed authorization list");
-			goto out;
-		}
-		if (answer_authz(a, r, json_string_value(v), &answers[nanswers], err) == -1) {
+	for (i = 0; i < o.nauthz; i++) {
+		if (answer_authz(a, r, o.authz[i], &answers[nanswers], err) == -1) {
 			nanswers++;
 			goto out;
 		}
@@ -576,29 +540,19 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	for (i = 0; i < nanswers; i++)
 		if (wait_valid(a, &answers[i], err) == -1)
 			goto out;
-	finalize = json_string_value(json_object_get(order, "finalize"));
-	if (finalize == NULL || order_url[0] == '\0') {
-		cc_err_set(err, "acme: the order has no finalize URL or Location");
-		goto out;
-	}
 	json_decref(req);
 	req = NULL;
 	if (csr_b64url(csr_pem, &csr, err) == -1 ||
 	    (req = json_pack("{s:s}", "csr", csr.data)) == NULL ||
-	    post_json(a, finalize, req, &fin, NULL, 0, err) == -1)
+	    post_json(a, o.finalize, req, &fin, NULL, 0, err) == -1)
 		goto out;
 	json_decref(order);
 	order = NULL;
 	if (poll_status(a, order_url, "pending", "processing", &order, err) == -1)
 		goto out;
-	cert_url = json_string_value(json_object_get(order, "certificate"));
-	if (strcmp(json_string_value(json_object_get(order, "status")), "valid") != 0 ||
-	    cert_url == NULL) {
-		cc_err_set(err, "acme: the order ended %s without a certificate",
-		    json_string_value(json_object_get(order, "status")));
+	if (acme_order_done(order, &o, err) == -1)
 		goto out;
-	}
-	rc = download(a, cert_url, chain, err);
+	rc = download(a, o.certificate, chain, err);
 out:
 	for (i = 0; i < nanswers; i++) {
 		if (r != NULL && answers[i].token != NULL)

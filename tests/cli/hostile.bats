@@ -47,7 +47,7 @@ sources:
     ca_file: $PKI/trust.pem
     agree_tos: true
     timeout: {connect: 2s, total: 3s}
-    challenge: {type: dns-01, hook: /bin/false}
+    challenge: {type: dns-01, hook: /bin/true}
 certificates:
   www.example.com:
 YAML
@@ -56,6 +56,7 @@ YAML
 # hostile MODE: one run against the server in MODE must fail cleanly.
 hostile() {
     echo "$1" > "$STATE/mode"
+    rm -f "$STATE/answered"
     local before
     before=$(tree_sum "$CERTDIR/.live")
     run --separate-stderr timeout 60 "$CERTCTL" download www.example.com
@@ -98,6 +99,7 @@ hostile() {
     for m in order-badnonce-forever order-text order-truncated order-many-authz \
         order-authz-not-string order-no-finalize; do
         hostile "$m"
+        [ "$m" != order-many-authz ] || [[ $stderr == *"more than 64"* ]]
     done
 }
 
@@ -106,6 +108,17 @@ hostile() {
     [[ $stderr == *"still processing after 6 s"* ]]
     hostile order-invalid
     hostile order-no-certificate
+}
+
+@test "authorizations: not JSON, no status, no usable challenge, a path as token, invalid, pending forever, failing" {
+    for m in authz-garbage authz-no-status authz-no-challenge authz-evil-token authz-invalid; do
+        hostile "$m"
+    done
+    [[ $stderr == *"invalid"* ]]
+    hostile authz-pending-forever
+    [[ $stderr == *"still pending after 6 s"* ]]
+    hostile authz-fails
+    [[ $stderr == *"no TXT record?found?"* ]]
 }
 
 @test "certificates: for another key, for another name, truncated, HTML, empty, endless" {

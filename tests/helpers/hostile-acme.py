@@ -178,6 +178,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif m == "order-authz-not-string":
                 self.send(201, self.order("pending", authorizations=[1, None]),
                           headers=[("Location", BASE + "/order/1")])
+            elif m.startswith("authz-"):
+                self.send(201, self.order("pending", authorizations=[BASE + "/authz/1"]),
+                          headers=[("Location", BASE + "/order/1")])
             elif m == "order-no-finalize":
                 o = self.order("ready")
                 del o["finalize"]
@@ -202,8 +205,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send(200, self.order("valid", certificate=BASE + "/cert/1"))
         elif self.path == "/cert/1":
             self.certificate(m)
+        elif self.path == "/authz/1":
+            self.authz(m)
+        elif self.path == "/chall/1":
+            with open(os.path.join(STATE, "answered"), "w", encoding="ascii") as f:
+                f.write("yes")
+            self.send(200, {"type": "dns-01", "status": "processing"})
         else:
             self.send(404, b"")
+
+    def authz(self, m):
+        ident = {"type": "dns", "value": "www.example.com"}
+        chall = {"type": "dns-01", "url": BASE + "/chall/1", "token": "tok3n", "status": "pending"}
+        answered = os.path.exists(os.path.join(STATE, "answered"))
+        if m == "authz-garbage":
+            self.send(200, b"nonsense", "text/plain")
+        elif m == "authz-no-status":
+            self.send(200, {"identifier": ident})
+        elif m == "authz-no-challenge":
+            self.send(200, {"status": "pending", "identifier": ident, "challenges": [
+                dict(chall, type="tls-alpn-01")]})
+        elif m == "authz-evil-token":
+            self.send(200, {"status": "pending", "identifier": ident, "challenges": [
+                dict(chall, token="../../../etc/passwd")]})
+        elif m == "authz-invalid":
+            self.send(200, {"status": "invalid", "identifier": ident, "challenges": [chall]})
+        elif m == "authz-fails" and answered:
+            self.send(200, {"status": "invalid", "identifier": ident, "challenges": [
+                dict(chall, status="invalid", error={
+                    "type": "urn:ietf:params:acme:error:dns",
+                    "detail": "no TXT record\nfound\x07"})]})
+        else:  # authz-pending-forever, and authz-fails before the answer
+            self.send(200, {"status": "pending", "identifier": ident, "challenges": [chall]},
+                      headers=[("Retry-After", "1")])
 
     def certificate(self, m):
         ctype = "application/pem-certificate-chain"
