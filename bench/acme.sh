@@ -94,14 +94,7 @@ cc -O2 -Wall -Wextra -o "$build/mkcertdir" "$here/mkcertdir.c" "${ssl_flags[@]}"
 scratch_dir certctl-acme-bench
 work=$WORK
 pebble_pids=()
-stop_pebbles() {
-    local pid
-    for pid in "${pebble_pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap 'stop_pebbles; scratch_cleanup "$work"' EXIT
+trap 'stop_pids "${pebble_pids[@]}"; scratch_cleanup "$work"' EXIT
 
 # Directory URL, trust for its HTTPS, and its roots, per tool.
 declare -A ca_url ca_tls ca_roots

@@ -17,16 +17,8 @@ certctl=$src/build/certctl
 work=$(mktemp -d /tmp/certctl-demo.XXXXXX)
 # shellcheck source=tests/helpers/pki.bash
 source tests/helpers/pki.bash
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-    for _ in $(seq 1 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=tests/helpers/net.bash
+source tests/helpers/net.bash
 # shellcheck source=tests/helpers/pebble.bash
 source tests/helpers/pebble.bash
 trap pebble_stop EXIT

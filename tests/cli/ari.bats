@@ -41,8 +41,7 @@ YAML
 }
 
 teardown() {
-    kill "$SHIM_PID" 2>/dev/null || true
-    wait "$SHIM_PID" 2>/dev/null || true
+    stop_pids "$SHIM_PID"
     pebble_stop
 }
 

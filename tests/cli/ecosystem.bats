@@ -11,11 +11,7 @@ setup() {
 }
 
 teardown() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || :
-        wait "$pid" 2>/dev/null || :
-    done
+    stop_pids "${PIDS[@]}"
 }
 
 # need PROGRAM...: fail (not skip) when a tool the test needs is missing;

@@ -28,8 +28,7 @@ setup_file() {
 }
 
 teardown_file() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+    stop_pids "$SERVER_PID"
 }
 
 setup() {

@@ -122,11 +122,7 @@ httpd_py_start() {
 
 # httpd_stop: for teardown; stops only the servers started above.
 httpd_stop() {
-    local pid
-    for pid in "${HTTPD_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids "${HTTPD_PIDS[@]}"
     HTTPD_PIDS=()
 }
 

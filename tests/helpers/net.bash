@@ -18,3 +18,13 @@ wait_port() {
     echo "nothing listens on port $1" >&2
     return 1
 }
+
+# stop_pids PID...: stop servers this shell started, and wait until each
+# is gone (its port free again); pids that are gone already are fine.
+stop_pids() {
+    local pid
+    for pid in "$@"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}

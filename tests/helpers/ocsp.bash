@@ -322,11 +322,7 @@ ocsp_requests() {
 # ocsp_stop: for teardown (and to take a responder away mid-test); stops
 # only the servers started above and waits until they are gone.
 ocsp_stop() {
-    local pid
-    for pid in "${OCSP_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids "${OCSP_PIDS[@]}"
     OCSP_PIDS=()
 }
 

@@ -50,11 +50,8 @@ JSON
 }
 
 pebble_stop() {
-    local pid
-    for pid in ${PEBBLE_PID:-} ${PEBBLE_CHALL_PID:-}; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2086 # empty when not started
+    stop_pids ${PEBBLE_PID:-} ${PEBBLE_CHALL_PID:-}
     PEBBLE_PID=
     PEBBLE_CHALL_PID=
 }
