@@ -334,6 +334,12 @@ static void check_state(struct run *r)
 	json_decref(state);
 }
 
+/* The leaf's issuer on the verified path, or NULL without one. */
+static X509 *path_issuer(const struct run *r)
+{
+	return r->path != NULL && sk_X509_num(r->path) > 1 ? sk_X509_value(r->path, 1) : NULL;
+}
+
 static void check_staple(struct run *r)
 {
 	const struct cc_file *f = &r->set.files[CC_F_OCSP];
@@ -348,8 +354,7 @@ static void check_staple(struct run *r)
 		return;
 	}
 	r->h->staple_present = 1;
-	issuer = r->path != NULL && sk_X509_num(r->path) > 1 ? sk_X509_value(r->path, 1) : NULL;
-	if (issuer == NULL)
+	if ((issuer = path_issuer(r)) == NULL)
 		return; /* without a verified chain the staple cannot be checked */
 	if (cc_ocsp_response_verify(f->data, f->len, r->leaf, issuer, r->opts->trust,
 	    r->opts->now, &info, &err) == -1) {
@@ -372,8 +377,7 @@ static void check_staple(struct run *r)
 
 static void check_revocation(struct run *r)
 {
-	X509 *issuer = r->path != NULL && sk_X509_num(r->path) > 1 ?
-	    sk_X509_value(r->path, 1) : NULL;
+	X509 *issuer = path_issuer(r);
 	struct cc_revocation_answer ans;
 	struct cc_err err;
 	char date[32];
