@@ -146,7 +146,7 @@ static int compare_live(struct cc_store *store, const char *name, X509 *leaf,
     const char *fullchain, int force, struct cc_err *err)
 {
 	STACK_OF(X509) *live_certs = NULL;
-	struct cc_set live;
+	struct cc_set live = { 0 };
 	int rc = 0;
 
 	if (store == NULL || cc_store_load_live(store, name, &live, NULL) != 1 ||

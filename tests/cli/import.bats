@@ -812,3 +812,20 @@ aia_fixture() {
     run ls -A "$CERTDIR"
     assert_output ""
 }
+
+@test "the first import into a certdir that does not exist yet creates it (--dry-run does not)" {
+    pki_leaf "$PKI" www
+    rmdir "$CERTDIR"
+    # With nothing live to compare against, import once freed an
+    # uninitialised set here and crashed.
+    run "$CERTCTL" --dry-run import www --cert "$PKI/www.full.pem" --key "$PKI/www.key"
+    assert_success
+    assert_output --partial "would install www"
+    [ ! -e "$CERTDIR" ]
+    run "$CERTCTL" import www --cert "$PKI/www.full.pem" --key "$PKI/www.key"
+    assert_success
+    assert_output --partial "installed www"
+    assert_equal "$(stat -c %a "$CERTDIR")" 755
+    assert_equal "$(readlink "$CERTDIR/www")" ".live/www.g0001"
+    assert_equal "$(stat -c %a "$CERTDIR/www/privkey.pem")" 600
+}
