@@ -80,7 +80,8 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 		goto out;
 	cc_store_close(store);
 	store = NULL;
-	if (res.outcome == CC_INSTALL_DONE && !cli->dry_run) {
+	/* The write pass also finishes a promotion that was interrupted. */
+	if ((res.outcome == CC_INSTALL_DONE || res.stale_pending) && !cli->dry_run) {
 		if (cc_store_open(cli->certdir, CC_STORE_WRITE, cli->lock_timeout, &store,
 		    &err) == -1) {
 			cc_error("%s", err.msg);

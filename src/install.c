@@ -140,6 +140,26 @@ static int find_key(struct cc_store *store, const char *name, STACK_OF(X509) *ce
 	    "of '%s'", name);
 }
 
+/* 1 when NAME's pending dir is what a promotion of KEY left behind when it
+ * was killed before the dir was gone: KEY itself, or no key at all. */
+static int pending_leftover(struct cc_store *store, const char *name, EVP_PKEY *key)
+{
+	struct cc_set pending = { 0 };
+	EVP_PKEY *k = NULL;
+	int left = 0;
+
+	if (store == NULL || cc_store_load_pending(store, name, &pending, NULL) != 1)
+		return 0;
+	if (!pending.files[CC_F_PRIVKEY].present)
+		left = pending.files[CC_F_PRIVKEY].errnum == ENOENT;
+	else if (cc_key_parse(pending.files[CC_F_PRIVKEY].data, pending.files[CC_F_PRIVKEY].len,
+	    NULL, &k, NULL) == 0)
+		left = EVP_PKEY_eq(k, key) == 1;
+	EVP_PKEY_free(k);
+	cc_set_free(&pending);
+	return left;
+}
+
 /* 1 when the live set already holds exactly this leaf, key and chain;
  * -1 (with err) when the candidate expires earlier and FORCE is off. */
 static int compare_live(struct cc_store *store, const char *name, X509 *leaf,
@@ -281,6 +301,12 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	if (same) {
 		res->outcome = CC_INSTALL_SAME;
 		rc = 0;
+		/* A promotion killed between the swap and the removal of the
+		 * pending key leaves the live key pending as well: finish it. */
+		res->stale_pending = !from_pending && pending_leftover(store, cand->name, key);
+		if (res->stale_pending && !opts->dry_run &&
+		    cc_store_pending_remove(store, cand->name, err) == -1)
+			rc = -1;
 		goto out;
 	}
 	res->outcome = CC_INSTALL_DONE;

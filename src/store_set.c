@@ -564,22 +564,13 @@ out:
 
 int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err)
 {
-	char tmp[CC_NAME_MAX + 16];
-
 	if (!cc_name_valid(name))
 		return cc_err_set(err, "invalid name '%s'", name);
 	if (store->pendingfd == -1)
 		return 0;
-	/* Out of the way in one rename, so that a crash never leaves half a
-	 * pending set (a CSR without its key); the clean-up removes the rest. */
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	cc_remove_flat_dir_at(store->pendingfd, tmp);
-	if (renameat(store->pendingfd, name, store->pendingfd, tmp) == -1)
-		return errno == ENOENT ? 0 : cc_err_errno(err, errno,
-		    "cannot remove '%s/.pending/%s'", store->path, name);
+	cc_remove_flat_dir_at(store->pendingfd, name);
 	if (fsync(store->pendingfd) == -1)
 		return cc_err_errno(err, errno, "cannot sync '%s/.pending'", store->path);
-	cc_remove_flat_dir_at(store->pendingfd, tmp);
 	return 0;
 }
 

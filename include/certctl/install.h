@@ -37,6 +37,7 @@ struct cc_install_result {
 	enum cc_install_outcome outcome;
 	unsigned generation;
 	int promoted;             /* the pending key went live */
+	int stale_pending;        /* SAME, but a killed promotion left .pending/NAME */
 	time_t not_after;
 	char serial[128];
 };

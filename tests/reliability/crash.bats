@@ -3,7 +3,8 @@
 # with SIGKILL before their file-system calls, one point per trial. After
 # every kill the certdir must be sound for a server, and the next run must
 # clean up and succeed. CRASH_LIMIT points per command (default 40; the
-# bench runs every point).
+# bench runs every point), CRASH_NAMES names for the commands run on many
+# names at once (default 2).
 
 setup() {
     load ../helpers/common
@@ -11,6 +12,7 @@ setup() {
     common_setup
     : "${CRASHPOINT:?the crashpoint interposer (built by meson) is needed}"
     LIMIT=${CRASH_LIMIT:-40}
+    NAMES=${CRASH_NAMES:-2}
     PRISTINE="$BATS_TEST_TMPDIR/pristine"
 }
 
@@ -18,31 +20,41 @@ teardown() {
     if [ -n "${PEBBLE_PID:-}" ]; then
         pebble_stop
     fi
+    if declare -F ocsp_stop >/dev/null; then
+        ocsp_stop
+    fi
 }
 
 snapshot() { rm -rf "$PRISTINE"; cp -a "$CERTDIR" "$PRISTINE"; }
 restore() { rm -rf "$CERTDIR"; cp -a "$PRISTINE" "$CERTDIR"; }
 
 # run_trials TRUST CMD...: every sampled point, then the recovery run.
+# AFTER_KILL, if set, names a function that checks more after each kill
+# and after each recovery run; AFTER_RECOVERY one for after the recovery
+# run only.
 run_trials() {
-    local trust=$1 total n kills=0 rc
+    local trust=$1 total n kills=0 trials=0 rc
     shift
     restore
     total=$(crash_points "$@")
     [ "$total" -gt 5 ]
     for n in $(crash_sample "$total" "$LIMIT"); do
         restore
+        trials=$((trials + 1))
         if crash_trial "$n" "$@"; then
             kills=$((kills + 1))
         fi
         certdir_sound "$CERTDIR" "$trust"
+        ${AFTER_KILL:-:} || { echo "after the kill at point $n"; return 1; }
         rc=0
         "$@" >/dev/null 2>&1 || rc=$?
         [ "$rc" -eq 0 ] || [ "$rc" -eq 10 ] || { echo "recovery run exited $rc at point $n"; return 1; }
         certdir_sound "$CERTDIR" "$trust"
         [ -z "$(find "$CERTDIR" -name '*.tmp')" ] || { echo "leftovers after recovery at $n"; return 1; }
+        ${AFTER_KILL:-:} || { echo "after the recovery run at point $n"; return 1; }
+        ${AFTER_RECOVERY:-:} || { echo "after the recovery run at point $n"; return 1; }
     done
-    echo "# $kills kills over $total points" >&3
+    echo "# $kills kills in $trials trials over $total points" >&3
     [ "$kills" -gt 0 ]
 }
 
@@ -79,4 +91,147 @@ YAML
     # generation against both.
     cat "$PKI/trust.pem" "$PEBBLE_ROOTS" > "$BATS_TEST_TMPDIR/both.pem"
     run_trials "$BATS_TEST_TMPDIR/both.pem" "$CERTCTL" download --all
+}
+
+# staple_sound FILE NAME: FILE (a staple of a live set of NAME) is the one
+# in the snapshot, or absent when the snapshot had none, or a complete
+# response that verifies and says good for the live cert. Responses found
+# good are remembered (with the cert they were checked against).
+declare -gA GOOD_STAPLE=()
+staple_sound() {
+    local file=$1 name=$2 rel out sum
+    rel=${file#"$CERTDIR"/}
+    if [ ! -e "$file" ]; then
+        [ ! -e "$PRISTINE/$rel" ] || { echo "$name: $rel vanished"; return 1; }
+        return 0
+    fi
+    if [ ! -f "$file" ] || [ -L "$file" ]; then
+        echo "$name: $rel is not a file"
+        return 1
+    fi
+    if [ -e "$PRISTINE/$rel" ] && cmp -s "$file" "$PRISTINE/$rel"; then
+        return 0
+    fi
+    sum=$(sha256sum "$file" "$CERTDIR/$name/cert.pem" | cut -d' ' -f1)
+    [ -z "${GOOD_STAPLE[$sum]:-}" ] || return 0
+    if ! out=$(openssl ocsp -respin "$file" -issuer "$PKI/inter.pem" -VAfile "$PKI/inter.pem" \
+        -cert "$CERTDIR/$name/cert.pem" -no_nonce 2>&1) ||
+        ! grep -q "Response verify OK" <<<"$out" || ! grep -q ": good" <<<"$out"; then
+        echo "$name: $rel is neither the old staple nor a good one: $out"
+        return 1
+    fi
+    GOOD_STAPLE[$sum]=1
+}
+
+# Every live staple of STAPLED (ocsp.der, combined.pem.ocsp, the NAME.ocsp
+# link).
+staples_sound() {
+    local name dir
+    for name in "${STAPLED[@]}"; do
+        dir="$CERTDIR/$(readlink "$CERTDIR/$name")"
+        staple_sound "$dir/ocsp.der" "$name" || return 1
+        staple_sound "$dir/combined.pem.ocsp" "$name" || return 1
+        if [ -e "$dir/ocsp.der" ]; then
+            cmp -s "$CERTDIR/$name.ocsp" "$dir/ocsp.der" ||
+                { echo "$name: $name.ocsp is not ocsp.der"; return 1; }
+        fi
+    done
+}
+
+# live_sum: the live sets without their staples (the one thing staple
+# changes) and without temporary files.
+live_sum() {
+    tree_sum "$CERTDIR/.live" | grep -v -e 'ocsp\.der' -e 'combined\.pem\.ocsp' -e '\.tmp '
+}
+
+@test "staple killed at any point leaves the old staple or a whole good one" {
+    load ../helpers/ocsp
+    ocsp_setup
+    # combined.pem.ocsp too: two staple files replaced in place per name.
+    write_config "defaults: {files: [combined]}"
+    STAPLED=(www api)
+    for name in "${STAPLED[@]}"; do
+        pki_leaf "$PKI" "$name" --ocsp "$OCSP_URL"
+        ocsp_index_add "$OCSP_INDEX" V "$PKI/$name.crt"
+        "$CERTCTL" import "$name" --cert "$PKI/$name.full.pem" --key "$PKI/$name.key"
+    done
+    ocsp_start "$OCSP_INDEX" "$PKI/inter.pem" "$PKI/inter.key" -ndays 7
+    # www has a staple to lose, api has none yet.
+    "$CERTCTL" staple www
+    [ -f "$CERTDIR/www/ocsp.der" ]
+    [ ! -e "$CERTDIR/api/ocsp.der" ]
+    snapshot
+    before=$(live_sum)
+    AFTER_KILL=staples_sound run_trials "$PKI/trust.pem" "$CERTCTL" staple --force --all
+    # Only the staples changed, never the sets they belong to.
+    [ "$(live_sum)" = "$before" ]
+    # and the last recovery run stapled both.
+    staples_sound
+    [ -f "$CERTDIR/api/ocsp.der" ]
+    run cmp -s "$CERTDIR/www/ocsp.der" "$PRISTINE/www/ocsp.der"
+    assert_failure
+}
+
+# promoted: the pending key is the live one, and no longer pending.
+promoted() {
+    [ "$(openssl pkey -in "$CERTDIR/www/privkey.pem" -pubout)" = \
+      "$(openssl pkey -in "$BATS_TEST_TMPDIR/pending.key" -pubout)" ] ||
+        { echo "the pending key is not live"; return 1; }
+    [ ! -e "$CERTDIR/.pending/www" ] || { echo "the live key is still pending"; return 1; }
+}
+
+@test "import of the pending key's cert, pruning the oldest generation, killed at any point" {
+    mk www
+    for g in 2 3; do
+        pki_leaf "$PKI" "renewed$g" --key "$PKI/www.key" --san www --days $((90 + g))
+        "$CERTCTL" import www --cert "$PKI/renewed$g.full.pem"
+    done
+    [ "$(readlink "$CERTDIR/www")" = .live/www.g0003 ]
+    "$CERTCTL" rekey www
+    cp "$CERTDIR/.pending/www/privkey.pem" "$BATS_TEST_TMPDIR/pending.key"
+    "$CERTCTL" rekey --print-csr www >"$BATS_TEST_TMPDIR/www.csr"
+    pki_csr_sign "$PKI" "$BATS_TEST_TMPDIR/www.csr" "$BATS_TEST_TMPDIR/new.crt" --days 120
+    snapshot
+    AFTER_RECOVERY=promoted run_trials "$PKI/trust.pem" "$CERTCTL" import www \
+        --cert "$BATS_TEST_TMPDIR/new.crt" \
+        --chain "$PKI/inter.pem"
+    # The last recovery run: the pending key is live in generation 4, the
+    # first generation pruned (three kept).
+    [ "$(readlink "$CERTDIR/www")" = .live/www.g0004 ]
+    [ "$(openssl pkey -in "$CERTDIR/www/privkey.pem" -pubout)" = \
+      "$(openssl pkey -in "$BATS_TEST_TMPDIR/pending.key" -pubout)" ]
+    [ ! -e "$CERTDIR/.live/www.g0001" ]
+    [ -d "$CERTDIR/.live/www.g0002" ]
+}
+
+@test "rekey --all of many names killed at any point never touches the live sets" {
+    for i in $(seq 1 "$NAMES"); do
+        mk "n$i"
+    done
+    snapshot
+    before=$(tree_sum "$CERTDIR/.live")
+    run_trials "$PKI/trust.pem" "$CERTCTL" rekey --force --all
+    [ "$(tree_sum "$CERTDIR/.live")" = "$before" ]
+    for i in $(seq 1 "$NAMES"); do
+        [ "$(stat -c %a "$CERTDIR/.pending/n$i/privkey.pem")" = 600 ]
+    done
+}
+
+@test "staple --all of many names killed at any point" {
+    load ../helpers/ocsp
+    ocsp_setup
+    STAPLED=()
+    for i in $(seq 1 "$NAMES"); do
+        mk "n$i" --ocsp "$OCSP_URL"
+        ocsp_index_add "$OCSP_INDEX" V "$PKI/n$i.crt"
+        STAPLED+=("n$i")
+    done
+    ocsp_start "$OCSP_INDEX" "$PKI/inter.pem" "$PKI/inter.key" -ndays 7
+    snapshot
+    before=$(live_sum)
+    AFTER_KILL=staples_sound run_trials "$PKI/trust.pem" "$CERTCTL" staple --all
+    [ "$(live_sum)" = "$before" ]
+    for name in "${STAPLED[@]}"; do
+        [ -f "$CERTDIR/$name/ocsp.der" ]
+    done
 }
