@@ -459,11 +459,7 @@ $targets
 
 ### Machine
 
-| | |
-|---|---|
-| CPU | $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo) |
-| cores (nproc) | $(nproc) |
-| OpenSSL | $(openssl version) |
+$(machine_rows)
 | Pebble | $(pkg_version pebble) (Debian) |
 | lego | $(pkg_version lego) (Debian) |
 | certbot | $(pkg_version certbot) (Debian, Python $(python3 -c 'import platform; print(platform.python_version())')) |

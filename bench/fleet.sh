@@ -192,11 +192,7 @@ $targets
 
 ### Machine
 
-| | |
-|---|---|
-| CPU | $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo) |
-| cores (nproc) | $(nproc) |
-| OpenSSL | $(openssl version) |
+$(machine_rows)
 | curl | $(curl --version | head -1 | cut -d' ' -f1-2) |
 | nginx | $(/usr/sbin/nginx -v 2>&1 | cut -d/ -f2) |
 | certctl | $(source_state "$top"), meson release build |

@@ -115,3 +115,12 @@ source_state() {
     fi
     printf '%s\n' "$commit"
 }
+
+# machine_rows: the start of a section's "Machine" table (the header, CPU,
+# cores, OpenSSL); the bench appends its own rows.
+machine_rows() {
+    printf '| | |\n|---|---|\n'
+    printf '| CPU | %s |\n' "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    printf '| cores (nproc) | %s |\n' "$(nproc)"
+    printf '| OpenSSL | %s |\n' "$(openssl version)"
+}

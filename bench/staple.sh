@@ -177,11 +177,7 @@ $targets
 
 ### Machine
 
-| | |
-|---|---|
-| CPU | $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo) |
-| cores (nproc) | $(nproc) |
-| OpenSSL | $(openssl version) |
+$(machine_rows)
 | certctl | $(source_state "$top"), meson release build |
 | load average (1, 5, 15 min) | $load_start at the start, $load_end at the end |
 
