@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[optind], "help") == 0) {
-		if (optind + 1 >= argc) {
+		/* "help help" is as good a way as any to ask for the overview. */
+		if (optind + 1 >= argc || strcmp(argv[optind + 1], "help") == 0) {
 			print_main_usage(stdout);
 			return 0;
 		}

@@ -44,6 +44,13 @@ setup() {
     assert_output --partial "unknown option '--frob'"
 }
 
+@test "help help prints the overview" {
+    run "$CERTCTL" help help
+    [ "$status" -eq 0 ]
+    [[ $output == "usage: certctl "* ]]
+    [[ $output == *"commands:"* ]]
+}
+
 @test "help for an unknown command is a usage error" {
     run "$CERTCTL" help frob
     assert_failure 2
