@@ -274,6 +274,17 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		pol->set |= CC_P_KEY_MODE;
 		return parse_key_mode(c, v, &pol->key_mode);
 	}
+	if (!strcmp(k, "keep_generations")) {
+		double n;
+
+		pol->set |= CC_P_KEEP;
+		if (get_number(c, k, v, 1, 100, &n) == -1)
+			return -1;
+		if (n != (unsigned)n)
+			return fail(c, v, "key '%s' must be a whole number", k);
+		pol->keep_generations = (unsigned)n;
+		return 0;
+	}
 	if (!strcmp(k, "files")) {
 		pol->set |= CC_P_FILES;
 		if (v->type != YAML_SEQUENCE_NODE)
@@ -316,7 +327,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 }
 
 #define POLICY_KEYS "key", "renew_before", "source", "files", "owner", "group", \
-	"key_mode", "ocsp", "check"
+	"key_mode", "ocsp", "check", "keep_generations"
 
 static int parse_defaults(struct ctx *c, yaml_node_t *n, struct cc_policy *pol)
 {
@@ -755,6 +766,8 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->check_warn = src->check_warn;
 	if (s & CC_P_CRIT)
 		dst->check_crit = src->check_crit;
+	if (s & CC_P_KEEP)
+		dst->keep_generations = src->keep_generations;
 	dst->set |= s;
 }
 
@@ -771,6 +784,7 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 	out->ocsp_min_validity_percent = 42.8;
 	out->check_warn = 21 * 86400;
 	out->check_crit = 7 * 86400;
+	out->keep_generations = CC_KEEP_GENERATIONS;
 	if (cfg != NULL)
 		overlay(out, &cfg->defaults);
 	if (cert != NULL)

@@ -316,6 +316,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	}
 	in.name = cand->name;
 	in.key_mode = pol.key_mode;
+	in.keep = pol.keep_generations;
 	if (owner_ids(&pol, &in.key_uid, &in.key_gid, err) == -1)
 		goto out;
 	set_file(&in, CC_F_PRIVKEY, t.key.data, t.key.len);

@@ -367,6 +367,19 @@ certbot_tree() {
     [ -d "$CERTDIR/.live/www.g0002" ]
 }
 
+@test "keep_generations: 2 keeps the live generation and one before it" {
+    write_config "defaults: {keep_generations: 2}"
+    seed www
+    for n in 2 3 4; do
+        pki_leaf "$PKI" "renewed$n" --key "$W/www.key" --san www --days $((100 + n))
+        run "$CERTCTL" import www --cert "$PKI/renewed$n.full.pem"
+        assert_success
+    done
+    assert_live www 4 "$W/www.key" "$PKI/renewed4.crt" "$PKI/inter.pem"
+    [ "$(find "$CERTDIR/.live" -mindepth 1 -maxdepth 1 -name 'www.g*' -printf '%f\n' | sort)" = \
+        "$(printf 'www.g0003\nwww.g0004')" ]
+}
+
 @test "without --key, a bundle with an unrelated leaf first still finds the leaf for the live key" {
     seed www
     pki_leaf "$PKI" stray

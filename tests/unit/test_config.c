@@ -239,6 +239,7 @@ static void test_example_file(void **state)
 	assert_string_equal(pol.source, "letsencrypt");
 	assert_string_equal(pol.owner, "root");
 	assert_int_equal(pol.key_mode, 0600);
+	assert_int_equal(pol.keep_generations, 3);
 }
 
 static void test_empty_file(void **state)
@@ -547,6 +548,19 @@ static void test_err_bad_duration(void **state)
 	    "    renew_before: 30\n", 3, "'renew_before'");
 }
 
+static void test_err_keep_generations(void **state)
+{
+	(void)state;
+	expect_error("defaults:\n"
+	    "  keep_generations: 0\n", 2, "'keep_generations'", "1 to 100");
+	test_teardown(NULL);
+	expect_error("certificates:\n"
+	    "  www.example.com: {keep_generations: 2.5}\n", 2, "'keep_generations'", "whole");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  keep_generations: many\n", 2, "'keep_generations'");
+}
+
 static void test_err_renew_percent(void **state)
 {
 	(void)state;
@@ -800,6 +814,7 @@ int main(void)
 		T(test_err_unknown_in_source),
 		T(test_err_wrong_type),
 		T(test_err_bad_duration),
+		T(test_err_keep_generations),
 		T(test_err_renew_percent),
 		T(test_err_key_type),
 		T(test_err_rsa_bits),
