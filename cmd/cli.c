@@ -159,8 +159,11 @@ int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
 	}
 	if (cli_names(cli, *store, all, argc, argv, names, count) == -1)
 		goto fail;
-	if (*count > 0)
+	if (*count > 0) {
+		if (all)
+			cc_progress_start(cli->command);
 		return 0;
+	}
 	cc_error("no names in certdir '%s' or in the config", cli->certdir);
 	rc = EXIT_FAILED;
 fail:

@@ -20,6 +20,7 @@ enum {
 };
 
 struct cli {
+	const char *command;      /* the command's name */
 	const char *config_path;  /* -c, CERTCTL_CONFIG, /etc/certctl.conf if present */
 	const char *certdir;      /* -d, CERTCTL_CERTDIR, config, /etc/certdir */
 	int json;

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* restart getopt for the command's own options */
+	cli.command = cmd->name;
 	rc = cmd->run(&cli, argc, argv);
 	cc_config_free(cli.cfg);
 	return rc == -1 ? usage_exit(cmd->name) : rc;

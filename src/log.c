@@ -1,7 +1,9 @@
 /* Error values and terminal messages (see include/certctl/log.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 
@@ -85,6 +87,19 @@ int cc_err_prefix(struct cc_err *err, const char *fmt, ...)
  * documents, URLs, names in certificates): a control character in them
  * must neither split the line nor reach the terminal, so each becomes '?'.
  */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *progress_what;       /* NULL: no progress shown */
+static int progress_on_screen;
+static size_t progress_last;            /* the last percentage shown */
+
+/* Under out_lock: take a progress line off the terminal. */
+static void progress_erase(void)
+{
+	if (progress_on_screen)
+		fputs("\r\033[K", stderr);
+	progress_on_screen = 0;
+}
+
 static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[4096];
@@ -93,7 +108,37 @@ static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap
 	for (unsigned char *p = (unsigned char *)line; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
+	pthread_mutex_lock(&out_lock);
+	progress_erase();
 	fprintf(fp, "%s%s\n", prefix, line);
+	fflush(fp);
+	pthread_mutex_unlock(&out_lock);
+}
+
+void cc_progress_start(const char *what)
+{
+	if (cc_verbosity >= 0 && isatty(STDERR_FILENO)) {
+		progress_what = what;
+		progress_last = (size_t)-1;
+	}
+}
+
+void cc_progress(size_t done, size_t total)
+{
+	size_t percent = total ? done * 100 / total : 100;
+
+	if (progress_what == NULL)
+		return;
+	pthread_mutex_lock(&out_lock);
+	if (done >= total) {
+		progress_erase();
+	} else if (percent != progress_last) {
+		fprintf(stderr, "\r\033[Kcertctl: %s %zu/%zu", progress_what, done, total);
+		fflush(stderr);
+		progress_on_screen = 1;
+		progress_last = percent;
+	}
+	pthread_mutex_unlock(&out_lock);
 }
 
 void cc_error(const char *fmt, ...)

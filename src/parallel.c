@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "certctl/log.h"
 #include "certctl/parallel.h"
 
 #define MAX_THREADS 64
@@ -10,6 +11,7 @@
 struct loop {
 	size_t n;
 	atomic_size_t next;
+	atomic_size_t done;
 	void (*fn)(size_t i, void *arg);
 	void *arg;
 };
@@ -19,8 +21,10 @@ static void *run(void *p)
 	struct loop *loop = p;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&loop->next, 1)) < loop->n)
+	while ((i = atomic_fetch_add(&loop->next, 1)) < loop->n) {
 		loop->fn(i, loop->arg);
+		cc_progress(atomic_fetch_add(&loop->done, 1) + 1, loop->n);
+	}
 	return NULL;
 }
 
@@ -31,6 +35,7 @@ void cc_parallel(size_t n, long jobs, void (*fn)(size_t i, void *arg), void *arg
 	long started = 0;
 
 	atomic_init(&loop.next, 0);
+	atomic_init(&loop.done, 0);
 	if (jobs <= 0)
 		jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs > MAX_THREADS)

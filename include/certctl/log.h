@@ -9,6 +9,7 @@
 #define CERTCTL_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define CC_ERR_MAX 512
 
@@ -40,5 +41,15 @@ void cc_error(const char *fmt, ...) CC_PRINTF(1, 2);
 void cc_debug(int level, const char *fmt, ...) CC_PRINTF(2, 3);
 /* stdout, one line, unless quiet. */
 void cc_say(const char *fmt, ...) CC_PRINTF(1, 2);
+
+/*
+ * Progress of a long run ("download 120/1000") on stderr, kept on one
+ * line that other messages clear first; only when stderr is a terminal
+ * and not quiet (cron mails never see it). cc_progress_start(WHAT) turns
+ * it on; cc_progress(DONE, TOTAL) is safe from any thread and erases the
+ * line when DONE reaches TOTAL.
+ */
+void cc_progress_start(const char *what);
+void cc_progress(size_t done, size_t total);
 
 #endif

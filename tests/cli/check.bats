@@ -2,16 +2,36 @@
 # certctl check: every finding of DESIGN.md section 4a, the output formats,
 # the monitoring exit codes, and that check never writes.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
     load ../helpers/common
     common_setup
 }
 
 teardown() {
-    if [ -n "${SERVER_PID:-}" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    # shellcheck disable=SC2086 # empty when no server was started
+    stop_pids ${SERVER_PID:-}
+}
+
+@test "--all shows progress on a terminal's stderr, and never without one or with -q" {
+    mk a.example.com
+    mk b.example.com
+    mk c.example.com
+    # script(1) gives certctl a terminal; stdout goes elsewhere.
+    run script -qec "$CERTCTL check --all >/dev/null" /dev/null
+    assert_success
+    assert_output --partial "certctl: check 1/3"
+    assert_output --partial "certctl: check 2/3"
+    # The line is erased at the end.
+    [[ $output == *$'\r\033[K' ]]
+    run script -qec "$CERTCTL -q check --all >/dev/null" /dev/null
+    assert_output ""
+    run script -qec "$CERTCTL check a.example.com b.example.com >/dev/null" /dev/null
+    assert_output ""
+    run --separate-stderr "$CERTCTL" check --all
+    assert_success
+    [ -z "$stderr" ]
 }
 
 @test "a healthy set is OK (exit 0)" {
