@@ -33,6 +33,9 @@ int cli_global_option(struct cli *cli, int opt, const char *arg)
 		return 1;
 	case OPT_JSON:
 		cli->json = 1;
+		/* check renders its own JSON report; the others report their lines. */
+		if (cli->command != NULL && strcmp(cli->command, "check") != 0)
+			cc_capture_start();
 		return 1;
 	case OPT_LOCK_TIMEOUT:
 		errno = 0;

@@ -1,6 +1,9 @@
 /* certctl: global options, then dispatch to cmd_NAME(). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <openssl/crypto.h>
 
@@ -70,6 +73,34 @@ static int usage_exit(const char *command)
 	return command != NULL && strcmp(command, "check") == 0 ? 3 : EXIT_USAGE;
 }
 
+/* JSON array of captured lines (errors or messages), freed here. */
+static json_t *take_lines(int errors)
+{
+	size_t n;
+	char **lines = cc_capture_take(errors, &n);
+	json_t *array = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(array, json_string(lines[i]));
+		free(lines[i]);
+	}
+	free(lines);
+	return array;
+}
+
+/* --json for the writing commands: what happened, as one document
+ * {"command", "exit", "changed": bool, "messages": [...], "errors": [...]}. */
+static void print_json_result(const char *command, int rc)
+{
+	json_t *doc = json_pack("{s:s, s:i, s:b, s:o, s:o}", "command", command, "exit", rc,
+	    "changed", rc == 0, "messages", take_lines(0), "errors", take_lines(1));
+
+	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == -1)
+		fputs("{}", stdout);
+	fputc('\n', stdout);
+	json_decref(doc);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -125,7 +156,12 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0; /* restart getopt for the command's own options */
 	cli.command = cmd->name;
+	if (cli.json && strcmp(cmd->name, "check") != 0)
+		cc_capture_start();
 	rc = cmd->run(&cli, argc, argv);
 	cc_config_free(cli.cfg);
-	return rc == -1 ? usage_exit(cmd->name) : rc;
+	rc = rc == -1 ? usage_exit(cmd->name) : rc;
+	if (cli.json && strcmp(cmd->name, "check") != 0)
+		print_json_result(cmd->name, rc);
+	return rc;
 }

@@ -174,8 +174,9 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 	if (cli_load_config(cli) == -1)
 		return EXIT_USAGE;
 	if (print_csr != NULL || tlsa != NULL) {
-		if (optind < argc || all) {
-			cc_error("--print-csr and --print-tlsa take one NAME and nothing else");
+		if (optind < argc || all || cli->json) {
+			cc_error("--print-csr and --print-tlsa take one NAME and nothing else "
+			    "(they print PEM or zone lines, not JSON)");
 			return EXIT_USAGE;
 		}
 		return print_csr != NULL ? print_pending_csr(cli, print_csr) : print_tlsa(cli, tlsa);

@@ -8,7 +8,7 @@ packages=(
     libssl-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
     # tests: unit, CLI, sanitizers, the real peers tests talk to
     libcmocka-dev bats bats-assert bats-support bats-file
-    openssl python3 clang libclang-rt-14-dev
+    openssl python3 jq clang libclang-rt-14-dev
     pebble nginx-light
     # docs and lint
     shellcheck

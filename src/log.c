@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -88,6 +89,11 @@ int cc_err_prefix(struct cc_err *err, const char *fmt, ...)
  * must neither split the line nor reach the terminal, so each becomes '?'.
  */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static int capturing;
+static struct kept {
+	char **lines;
+	size_t count;
+} kept[2];                              /* messages, errors */
 static const char *progress_what;       /* NULL: no progress shown */
 static int progress_on_screen;
 static size_t progress_last;            /* the last percentage shown */
@@ -100,6 +106,8 @@ static void progress_erase(void)
 	progress_on_screen = 0;
 }
 
+static void keep(int error, const char *line);
+
 static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[4096];
@@ -109,10 +117,49 @@ static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	pthread_mutex_lock(&out_lock);
-	progress_erase();
-	fprintf(fp, "%s%s\n", prefix, line);
-	fflush(fp);
+	if (capturing)
+		keep(fp == stderr, line);
+	if (!capturing || fp == stderr) {
+		progress_erase();
+		fprintf(fp, "%s%s\n", prefix, line);
+		fflush(fp);
+	}
 	pthread_mutex_unlock(&out_lock);
+}
+
+/* Under out_lock. Out of memory loses the line, never the run. */
+static void keep(int error, const char *line)
+{
+	struct kept *k = &kept[error];
+	char **grown = realloc(k->lines, (k->count + 1) * sizeof(*grown));
+	char *copy = strdup(line);
+
+	if (grown == NULL || copy == NULL) {
+		free(copy);
+		if (grown != NULL)
+			k->lines = grown;
+		return;
+	}
+	k->lines = grown;
+	k->lines[k->count++] = copy;
+}
+
+void cc_capture_start(void)
+{
+	capturing = 1;
+}
+
+char **cc_capture_take(int errors, size_t *count)
+{
+	char **lines;
+
+	pthread_mutex_lock(&out_lock);
+	lines = kept[errors != 0].lines;
+	*count = kept[errors != 0].count;
+	kept[errors != 0].lines = NULL;
+	kept[errors != 0].count = 0;
+	pthread_mutex_unlock(&out_lock);
+	return lines;
 }
 
 void cc_progress_start(const char *what)

@@ -52,4 +52,13 @@ void cc_say(const char *fmt, ...) CC_PRINTF(1, 2);
 void cc_progress_start(const char *what);
 void cc_progress(size_t done, size_t total);
 
+/*
+ * --json: from cc_capture_start() on, the lines cc_say would print are kept
+ * instead, and error lines are kept as well as printed; cc_capture_take
+ * hands them over (ERRORS 0: the messages, 1: the errors; the caller frees
+ * each line and the array).
+ */
+void cc_capture_start(void);
+char **cc_capture_take(int errors, size_t *count);
+
 #endif

@@ -7,6 +7,8 @@
 # Duration: the caIssuers timeout case waits for certctl's 15 s total
 # timeout; everything else takes a few seconds at most.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
     load ../helpers/common
     load ../helpers/httpd
@@ -365,6 +367,25 @@ certbot_tree() {
     assert_live www 3 "$W/www.key" "$PKI/renewed2.crt" "$PKI/inter.pem"
     [ -d "$CERTDIR/.live/www.g0001" ]
     [ -d "$CERTDIR/.live/www.g0002" ]
+}
+
+@test "--json: one JSON document on stdout with the exit code, the changes and the errors" {
+    seed www
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    run --separate-stderr "$CERTCTL" --json import www --cert "$PKI/renewed.full.pem"
+    assert_success
+    [ "$(jq -r .command <<<"$output")" = import ]
+    [ "$(jq -r .exit <<<"$output")" = 0 ]
+    [ "$(jq -r .changed <<<"$output")" = true ]
+    [[ "$(jq -r '.messages[0]' <<<"$output")" == "installed www (expires "* ]]
+    [ "$(jq '.errors | length' <<<"$output")" = 0 ]
+    # An error: on stderr as always, and in the document.
+    run --separate-stderr "$CERTCTL" import www --json --cert /nonexistent.pem
+    assert_failure 1
+    [ "$(jq -r .exit <<<"$output")" = 1 ]
+    [ "$(jq '.messages | length' <<<"$output")" = 0 ]
+    [[ "$(jq -r '.errors[0]' <<<"$output")" == *"/nonexistent.pem"* ]]
+    [[ $stderr == "certctl: "*"/nonexistent.pem"* ]]
 }
 
 @test "keep_generations: 2 keeps the live generation and one before it" {
