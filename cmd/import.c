@@ -63,7 +63,7 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 	struct cc_store *store = NULL;
 	struct cc_err err;
 	char date[32];
-	int rc = -1;
+	int rc = -1, left;
 
 	if (cc_import_load(files, &cand.key, &cand.certs, &err) == -1) {
 		cc_error("%s: %s", name, err.msg);
@@ -78,10 +78,12 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 	check.dry_run = 1;
 	if (verify_or_install(store, &cand, &check, &res) == -1)
 		goto out;
+	left = cc_store_has_leftovers(store);
 	cc_store_close(store);
 	store = NULL;
-	/* The write pass also finishes a promotion that was interrupted. */
-	if ((res.outcome == CC_INSTALL_DONE || res.stale_pending) && !cli->dry_run) {
+	/* The write pass also finishes a promotion that was interrupted, and
+	 * clears what a killed run left (opening for writing does). */
+	if ((res.outcome == CC_INSTALL_DONE || res.stale_pending || left) && !cli->dry_run) {
 		if (cc_store_open(cli->certdir, CC_STORE_WRITE, cli->lock_timeout, &store,
 		    &err) == -1) {
 			cc_error("%s", err.msg);

@@ -138,48 +138,66 @@ static int has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
-/* Remove what a run killed half-way leaves: temp generations, temp links,
- * temp state files, temp pending dirs, generations never made live. */
-static void clean_leftovers(struct cc_store *store)
+/* What a run killed half-way leaves: temp generations, temp links, temp
+ * state files, temp pending dirs, generations never made live. Returns how
+ * many there are, and removes them when REMOVE is set. */
+static int leftovers(struct cc_store *store, int remove)
 {
 	char name[CC_NAME_MAX + 1];
 	struct dirent *de;
 	unsigned gen, live;
+	int found = 0;
 	DIR *d;
 
 	if ((d = cc_opendir_at(store->dirfd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".link.tmp"))
-				unlinkat(store->dirfd, de->d_name, 0);
+			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".link.tmp")) {
+				found++;
+				if (remove)
+					unlinkat(store->dirfd, de->d_name, 0);
+			}
 		closedir(d);
 	}
 	if ((d = cc_opendir_at(store->statefd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (has_suffix(de->d_name, ".tmp"))
-				unlinkat(store->statefd, de->d_name, 0);
+			if (has_suffix(de->d_name, ".tmp")) {
+				found++;
+				if (remove)
+					unlinkat(store->statefd, de->d_name, 0);
+			}
 		closedir(d);
 	}
 	if ((d = cc_opendir_at(store->pendingfd)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".tmp"))
-				cc_remove_flat_dir_at(store->pendingfd, de->d_name);
+			if (de->d_name[0] == '.' && has_suffix(de->d_name, ".tmp")) {
+				found++;
+				if (remove)
+					cc_remove_flat_dir_at(store->pendingfd, de->d_name);
+			}
 		closedir(d);
 	}
 	if ((d = cc_opendir_at(store->livefd)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
-			if (has_suffix(de->d_name, ".tmp")) {
-				cc_remove_flat_dir_at(store->livefd, de->d_name);
+			if (!has_suffix(de->d_name, ".tmp") &&
+			    (!cc_parse_generation(de->d_name, name, sizeof(name), &gen) ||
+			    (cc_store_live_generation(store, name, &live, NULL) == 1 && gen <= live)))
 				continue;
-			}
-			if (!cc_parse_generation(de->d_name, name, sizeof(name), &gen))
-				continue;
-			if (cc_store_live_generation(store, name, &live, NULL) != 1 || gen > live)
+			found++;
+			if (remove)
 				cc_remove_flat_dir_at(store->livefd, de->d_name);
 		}
 		closedir(d);
 	}
-	fsync(store->livefd);
-	fsync(store->dirfd);
+	if (remove) {
+		fsync(store->livefd);
+		fsync(store->dirfd);
+	}
+	return found;
+}
+
+int cc_store_has_leftovers(struct cc_store *store)
+{
+	return store != NULL && leftovers(store, 0) > 0;
 }
 
 int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout,
@@ -215,7 +233,7 @@ int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout
 	    open_subdir(store, ".state", 0755, &store->statefd, err) == -1)
 		goto out;
 	if (mode == CC_STORE_WRITE)
-		clean_leftovers(store);
+		leftovers(store, 1);
 	*out = store;
 	store = NULL;
 	rc = 0;

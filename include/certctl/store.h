@@ -82,6 +82,9 @@ int cc_name_from_domain(const char *domain, char *out, size_t outlen);
 int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout,
     struct cc_store **out, struct cc_err *err);
 void cc_store_close(struct cc_store *store);
+/* 1 when a run killed half-way left something that the next opening for
+ * writing will remove (STORE may be NULL: 0). */
+int cc_store_has_leftovers(struct cc_store *store);
 const char *cc_store_path(const struct cc_store *store);
 
 /* Names with a live link or a pending key, sorted. Free with cc_names_free. */

@@ -863,3 +863,22 @@ aia_fixture() {
     assert_equal "$(readlink "$CERTDIR/www")" ".live/www.g0001"
     assert_equal "$(stat -c %a "$CERTDIR/www/privkey.pem")" 600
 }
+
+@test "the identical set again still clears what a killed run left (exit 10)" {
+    seed www
+    before=$(tree_sum "$CERTDIR")
+    # What a run killed half-way leaves: a state file, a link and a
+    # generation being written.
+    echo '{}' >"$CERTDIR/.state/www.json.tmp"
+    ln -s .live/www.g0002 "$CERTDIR/.www.link.tmp"
+    mkdir "$CERTDIR/.live/www.g0002.tmp"
+    run "$CERTCTL" import www --cert "$PKI/www.full.pem" --key "$W/www.key"
+    assert_failure 10
+    assert_output ""
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+    # --dry-run leaves them alone.
+    echo '{}' >"$CERTDIR/.state/www.json.tmp"
+    run "$CERTCTL" --dry-run import www --cert "$PKI/www.full.pem" --key "$W/www.key"
+    assert_failure 10
+    [ -e "$CERTDIR/.state/www.json.tmp" ]
+}
