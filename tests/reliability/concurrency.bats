@@ -67,7 +67,10 @@ storm() {
         [ $((i % 2)) -eq 0 ] && set=wwwB
         cmds+=("import --force www --cert $PKI/$set.full.pem --key $PKI/$set.key")
     done
-    cmds+=("rekey --force api" "rekey --force api" "rekey --force web1")
+    # Not web1: its pending key would make download ask the store for a
+    # cert of that key (not published), and whether web1 got its newer
+    # cert would depend on which run came first.
+    cmds+=("rekey --force api" "rekey --force api" "rekey --force api")
     cmds+=("staple --force www api" "staple --force www api" "staple www api")
     cmds+=("download web1" "download web1" "download web1")
     cmds+=("check --all" "check --all" "check www api web1")
