@@ -192,7 +192,7 @@ static int register_account(struct cc_acme *a, struct cc_err *err)
 	struct cc_http_response resp;
 	const char *url = dir_url(a, "newAccount");
 	char location[1024];
-	json_t *req, *contact = json_array(), *body = NULL, *eab;
+	json_t *req, *contact, *body = NULL, *eab;
 	int rc = -1;
 
 	if (url == NULL)
@@ -200,6 +200,8 @@ static int register_account(struct cc_acme *a, struct cc_err *err)
 	if (!a->src->agree_tos)
 		return cc_err_set(err, "source '%s': set 'agree_tos: true' to accept the CA's "
 		    "terms of service before an account is made", a->src->name);
+	if ((contact = json_array()) == NULL)
+		return cc_err_set(err, "out of memory");
 	for (size_t i = 0; i < a->src->ncontact; i++)
 		json_array_append_new(contact, json_string(a->src->contact[i]));
 	req = json_pack("{s:b, s:o}", "termsOfServiceAgreed", 1, "contact", contact);
