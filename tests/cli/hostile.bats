@@ -58,7 +58,7 @@ hostile() {
     rm -f "$STATE/answered"
     local before
     before=$(tree_sum "$CERTDIR/.live")
-    run --separate-stderr timeout 60 "$CERTCTL" download www.example.com
+    run --separate-stderr timeout $((60 * SLOWDOWN)) "$CERTCTL" download www.example.com
     echo "# $1: $stderr" >&3
     [ "$status" -eq 1 ] || { echo "$1: exit $status"; return 1; }
     [ -z "$output" ]

@@ -650,7 +650,7 @@ certificates:
         fail "stderr: $stderr"
     # The TLS handshake falls under the configured connect timeout; the
     # default (10 s) would take longer than this bound.
-    [ "$t" -lt 9 ] || fail "took $t s"
+    [ "$t" -lt $((9 * SLOWDOWN)) ] || fail "took $t s"
 }
 
 @test "a store that answers one byte a second is cut off by the total timeout" {
@@ -668,7 +668,7 @@ certificates:
     assert_output ""
     assert_equal "$(live_sum)" "$before"
     [[ $stderr =~ web1:.*(timed out|timeout) ]] || fail "stderr: $stderr"
-    [ "$t" -lt 25 ] || fail "took $t s"
+    [ "$t" -lt $((25 * SLOWDOWN)) ] || fail "took $t s"
 }
 
 @test "a failed attempt is cleared from the state by the next good answer (304)" {
