@@ -6,9 +6,9 @@ packages=(
     # build
     meson ninja-build pkg-config gcc libc6-dev
     libssl-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
-    # tests: unit, CLI, sanitizers, the real peers tests talk to
+    # tests: unit, CLI, sanitizers, valgrind, the real peers tests talk to
     libcmocka-dev bats bats-assert bats-support bats-file
-    openssl python3 jq clang libclang-rt-14-dev
+    openssl python3 jq clang libclang-rt-14-dev valgrind
     pebble nginx-light
     # docs and lint
     shellcheck
