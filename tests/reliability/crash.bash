@@ -6,6 +6,8 @@
 #   crash_points CMD...            how many points CMD has (it runs once)
 #   crash_trial N CMD...           run CMD killed at point N; 0 if it died
 #   certdir_sound CERTDIR TRUST    every live set complete and consistent
+#   live_links CERTDIR             LIVE_LINK[NAME]=.live/NAME.gNNNN
+#   file_hashes FILE...            HASH_OF[FILE]=SHA-256 of FILE
 #
 # Needs $CRASHPOINT (the interposer .so) and $CERTDIR.
 
@@ -27,32 +29,63 @@ crash_trial() {
     [ "$rc" -eq 137 ]
 }
 
+# live_links CERTDIR: LIVE_LINK[NAME]=TARGET for every live link of
+# CERTDIR (a symlink NAME -> .live/...), read in one process.
+live_links() {
+    local name target
+    declare -gA LIVE_LINK=()
+    while IFS=$'\t' read -r name target; do
+        case $target in .live/*) LIVE_LINK[$name]=$target ;; esac
+    done < <(find "$1" -mindepth 1 -maxdepth 1 -type l ! -name '.*' -printf '%f\t%l\n')
+}
+
+# file_hashes FILE...: HASH_OF[FILE]=its SHA-256, for those that exist,
+# in one process.
+file_hashes() {
+    local sum f
+    declare -gA HASH_OF=()
+    while read -r sum f; do
+        HASH_OF[$f]=$sum
+    done < <(sha256sum -- "$@" 2>/dev/null)
+}
+
 # What a server reading the certdir would see must be a whole set: every
 # file there, key matching cert, chain verifying, fullchain = cert + chain,
 # no temporary file under a live path. The openssl checks of a set already
 # found sound (same bytes, same trust) are not repeated: trials restore the
-# same sets again and again, and a set never changes once installed.
+# same sets again and again, and a set never changes once installed. A
+# handful of processes per call, however many names: trials over many
+# names would otherwise spend their time starting them.
 declare -gA CRASH_SOUND=()
 certdir_sound() {
-    local certdir=$1 trust=$2 link name gen sum
-    for link in "$certdir"/*; do
-        [ -L "$link" ] || continue
-        case $(readlink "$link") in .live/*) ;; *) continue ;; esac
-        name=$(basename "$link")
-        gen="$certdir/$(readlink "$link")"
+    local certdir=$1 trust=$2 name gen f rel sum
+    local -A owner=()
+    local -a files=("$trust")
+    live_links "$certdir"
+    for name in "${!LIVE_LINK[@]}"; do
+        gen="$certdir/${LIVE_LINK[$name]}"
         [ -d "$gen" ] || { echo "$name: live link dangles"; return 1; }
+        case $gen in *.tmp) echo "$name: temporary file under the live path"; return 1 ;; esac
         for f in privkey.pem cert.pem chain.pem fullchain.pem; do
             [ -s "$gen/$f" ] || [ "$f" = chain.pem ] || { echo "$name: $f missing"; return 1; }
+            files+=("$gen/$f")
         done
-        if find "$gen" -name '*.tmp' | grep -q .; then
-            echo "$name: temporary file under the live path"
-            return 1
-        fi
+        owner[${LIVE_LINK[$name]#.live/}]=$name
+    done
+    while IFS= read -r rel; do
+        name=${owner[${rel%%/*}]:-}
+        [ -z "$name" ] || { echo "$name: temporary file under the live path"; return 1; }
+    done < <(find "$certdir/.live" -mindepth 2 -name '*.tmp' -printf '%P\n' 2>/dev/null)
+    file_hashes "${files[@]}"
+    for name in "${!LIVE_LINK[@]}"; do
+        gen="$certdir/${LIVE_LINK[$name]}"
+        sum="${HASH_OF[$trust]:-}"
+        for f in privkey.pem cert.pem chain.pem fullchain.pem; do
+            sum+=" ${HASH_OF[$gen/$f]:-none}"
+        done
+        [ -z "${CRASH_SOUND[$sum]:-}" ] || continue
         [ "$(cat "$gen/cert.pem" "$gen/chain.pem")" = "$(cat "$gen/fullchain.pem")" ] ||
             { echo "$name: fullchain.pem is not cert + chain"; return 1; }
-        sum=$(sha256sum "$trust" "$gen/privkey.pem" "$gen/cert.pem" "$gen/chain.pem" \
-            2>/dev/null | cut -d' ' -f1)
-        [ -z "${CRASH_SOUND[$sum]:-}" ] || continue
         [ "$(openssl pkey -in "$gen/privkey.pem" -pubout 2>/dev/null)" = \
           "$(openssl x509 -in "$gen/cert.pem" -noout -pubkey 2>/dev/null)" ] ||
             { echo "$name: key does not match cert"; return 1; }

@@ -31,7 +31,7 @@ restore() { rm -rf "$CERTDIR"; cp -a "$PRISTINE" "$CERTDIR"; }
 # run_trials TRUST CMD...: every sampled point, then the recovery run.
 # AFTER_KILL, if set, names a function that checks more after each kill
 # and after each recovery run; AFTER_RECOVERY one for after the recovery
-# run only.
+# run only; BEFORE_RECOVERY one to run between the kill and the recovery.
 run_trials() {
     local trust=$1 total n kills=0 trials=0 rc
     shift
@@ -46,6 +46,7 @@ run_trials() {
         fi
         certdir_sound "$CERTDIR" "$trust"
         ${AFTER_KILL:-:} || { echo "after the kill at point $n"; return 1; }
+        ${BEFORE_RECOVERY:-:}
         rc=0
         "$@" >/dev/null 2>&1 || rc=$?
         [ "$rc" -eq 0 ] || [ "$rc" -eq 10 ] || { echo "recovery run exited $rc at point $n"; return 1; }
@@ -93,49 +94,64 @@ YAML
     run_trials "$BATS_TEST_TMPDIR/both.pem" "$CERTCTL" download --all
 }
 
-# staple_sound FILE NAME: FILE (a staple of a live set of NAME) is the one
-# in the snapshot, or absent when the snapshot had none, or a complete
-# response that verifies and says good for the live cert. Responses found
-# good are remembered (with the cert they were checked against).
+# staples_sound: for every name of STAPLED, each live staple (ocsp.der,
+# combined.pem.ocsp) is the one in the snapshot, or absent when the
+# snapshot had none, or a complete response that verifies and says good
+# for the live cert; NAME.ocsp reads as ocsp.der. Responses found good are
+# remembered with the cert they were checked against; files are hashed in
+# one process for all names.
 declare -gA GOOD_STAPLE=()
-staple_sound() {
-    local file=$1 name=$2 rel out sum
-    rel=${file#"$CERTDIR"/}
-    if [ ! -e "$file" ]; then
-        [ ! -e "$PRISTINE/$rel" ] || { echo "$name: $rel vanished"; return 1; }
-        return 0
-    fi
-    if [ ! -f "$file" ] || [ -L "$file" ]; then
-        echo "$name: $rel is not a file"
-        return 1
-    fi
-    if [ -e "$PRISTINE/$rel" ] && cmp -s "$file" "$PRISTINE/$rel"; then
-        return 0
-    fi
-    sum=$(sha256sum "$file" "$CERTDIR/$name/cert.pem" | cut -d' ' -f1)
-    [ -z "${GOOD_STAPLE[$sum]:-}" ] || return 0
-    if ! out=$(openssl ocsp -respin "$file" -issuer "$PKI/inter.pem" -VAfile "$PKI/inter.pem" \
-        -cert "$CERTDIR/$name/cert.pem" -no_nonce 2>&1) ||
-        ! grep -q "Response verify OK" <<<"$out" || ! grep -q ": good" <<<"$out"; then
-        echo "$name: $rel is neither the old staple nor a good one: $out"
-        return 1
-    fi
-    GOOD_STAPLE[$sum]=1
-}
-
-# Every live staple of STAPLED (ocsp.der, combined.pem.ocsp, the NAME.ocsp
-# link).
 staples_sound() {
-    local name dir
+    local name dir rel file sum out
+    local -a files=()
+    live_links "$CERTDIR"
     for name in "${STAPLED[@]}"; do
-        dir="$CERTDIR/$(readlink "$CERTDIR/$name")"
-        staple_sound "$dir/ocsp.der" "$name" || return 1
-        staple_sound "$dir/combined.pem.ocsp" "$name" || return 1
-        if [ -e "$dir/ocsp.der" ]; then
-            cmp -s "$CERTDIR/$name.ocsp" "$dir/ocsp.der" ||
-                { echo "$name: $name.ocsp is not ocsp.der"; return 1; }
+        dir=${LIVE_LINK[$name]}
+        files+=("$CERTDIR/$dir/cert.pem" "$CERTDIR/$name.ocsp")
+        for rel in "$dir/ocsp.der" "$dir/combined.pem.ocsp"; do
+            files+=("$CERTDIR/$rel" "$PRISTINE/$rel")
+        done
+    done
+    file_hashes "${files[@]}"
+    for name in "${STAPLED[@]}"; do
+        dir=${LIVE_LINK[$name]}
+        for rel in "$dir/ocsp.der" "$dir/combined.pem.ocsp"; do
+            file=$CERTDIR/$rel
+            if [ ! -e "$file" ]; then
+                [ ! -e "$PRISTINE/$rel" ] || { echo "$name: $rel vanished"; return 1; }
+                continue
+            fi
+            if [ ! -f "$file" ] || [ -L "$file" ]; then
+                echo "$name: $rel is not a file"
+                return 1
+            fi
+            [ -n "${HASH_OF[$file]:-}" ] || { echo "$name: $rel unreadable"; return 1; }
+            [ "${HASH_OF[$file]}" != "${HASH_OF[$PRISTINE/$rel]:-}" ] || continue
+            sum="${HASH_OF[$file]} ${HASH_OF[$CERTDIR/$dir/cert.pem]}"
+            [ -z "${GOOD_STAPLE[$sum]:-}" ] || continue
+            if ! out=$(openssl ocsp -respin "$file" -issuer "$PKI/inter.pem" \
+                -VAfile "$PKI/inter.pem" -cert "$CERTDIR/$dir/cert.pem" -no_nonce 2>&1) ||
+                ! grep -q "Response verify OK" <<<"$out" || ! grep -q ": good" <<<"$out"; then
+                echo "$name: $rel is neither the old staple nor a good one: $out"
+                return 1
+            fi
+            GOOD_STAPLE[$sum]=1
+        done
+        if [ -e "$CERTDIR/$dir/ocsp.der" ] &&
+            [ "${HASH_OF[$CERTDIR/$name.ocsp]:-}" != "${HASH_OF[$CERTDIR/$dir/ocsp.der]}" ]; then
+            echo "$name: $name.ocsp is not ocsp.der"
+            return 1
         fi
     done
+}
+
+# responder: the test OCSP responder (the issuing intermediate signs, a
+# week of validity), started again before each recovery run: a client
+# killed in the middle of a request leaves `openssl ocsp` (one process, no
+# timeout) waiting on that connection for good.
+responder() {
+    ocsp_stop
+    ocsp_start "$OCSP_INDEX" "$PKI/inter.pem" "$PKI/inter.key" -ndays 7
 }
 
 # live_sum: the live sets without their staples (the one thing staple
@@ -155,14 +171,15 @@ live_sum() {
         ocsp_index_add "$OCSP_INDEX" V "$PKI/$name.crt"
         "$CERTCTL" import "$name" --cert "$PKI/$name.full.pem" --key "$PKI/$name.key"
     done
-    ocsp_start "$OCSP_INDEX" "$PKI/inter.pem" "$PKI/inter.key" -ndays 7
+    responder
     # www has a staple to lose, api has none yet.
     "$CERTCTL" staple www
     [ -f "$CERTDIR/www/ocsp.der" ]
     [ ! -e "$CERTDIR/api/ocsp.der" ]
     snapshot
     before=$(live_sum)
-    AFTER_KILL=staples_sound run_trials "$PKI/trust.pem" "$CERTCTL" staple --force --all
+    AFTER_KILL=staples_sound BEFORE_RECOVERY=responder \
+        run_trials "$PKI/trust.pem" "$CERTCTL" staple --force --all
     # Only the staples changed, never the sets they belong to.
     [ "$(live_sum)" = "$before" ]
     # and the last recovery run stapled both.
@@ -226,10 +243,11 @@ promoted() {
         ocsp_index_add "$OCSP_INDEX" V "$PKI/n$i.crt"
         STAPLED+=("n$i")
     done
-    ocsp_start "$OCSP_INDEX" "$PKI/inter.pem" "$PKI/inter.key" -ndays 7
+    responder
     snapshot
     before=$(live_sum)
-    AFTER_KILL=staples_sound run_trials "$PKI/trust.pem" "$CERTCTL" staple --all
+    AFTER_KILL=staples_sound BEFORE_RECOVERY=responder \
+        run_trials "$PKI/trust.pem" "$CERTCTL" staple --all
     [ "$(live_sum)" = "$before" ]
     for name in "${STAPLED[@]}"; do
         [ -f "$CERTDIR/$name/ocsp.der" ]
