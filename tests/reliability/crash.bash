@@ -5,6 +5,9 @@
 #
 #   crash_points CMD...            how many points CMD has (it runs once)
 #   crash_trial N CMD...           run CMD killed at point N; 0 if it died
+#   crash_at_random US CMD...      run CMD killed after a random time under
+#                                  US microseconds; 0 if it died
+#   crash_run_us CMD...            how long CMD takes, in microseconds
 #   certdir_sound CERTDIR TRUST    every live set complete and consistent
 #   live_links CERTDIR             LIVE_LINK[NAME]=.live/NAME.gNNNN
 #   file_hashes FILE...            HASH_OF[FILE]=SHA-256 of FILE
@@ -27,6 +30,22 @@ crash_trial() {
     shift
     crash_env CRASHPOINT_AT="$n" "$@" >/dev/null 2>&1 || rc=$?
     [ "$rc" -eq 137 ]
+}
+
+# Between the counted calls too: in the middle of a write, a TLS handshake,
+# a key generation, wherever the clock says.
+crash_at_random() {
+    local us=$1 delay rc=0
+    shift
+    delay=$(((RANDOM * 32768 + RANDOM) % (us > 0 ? us : 1)))
+    crash_env CRASHPOINT_AFTER_US="$delay" "$@" >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 137 ]
+}
+
+crash_run_us() {
+    local time="$BATS_TEST_TMPDIR/run-us"
+    crash_env CRASHPOINT_TIME="$time" "$@" >/dev/null 2>&1 || true
+    cat "$time"
 }
 
 # live_links CERTDIR: LIVE_LINK[NAME]=TARGET for every live link of

@@ -3,8 +3,9 @@
 # with SIGKILL before their file-system calls, one point per trial. After
 # every kill the certdir must be sound for a server, and the next run must
 # clean up and succeed. CRASH_LIMIT points per command (default 40; the
-# bench runs every point), CRASH_NAMES names for the commands run on many
-# names at once (default 2).
+# bench runs every point), then CRASH_RANDOM kills at random times (default
+# 4), CRASH_NAMES names for the commands run on many names at once
+# (default 2).
 
 setup() {
     load ../helpers/common
@@ -13,6 +14,7 @@ setup() {
     : "${CRASHPOINT:?the crashpoint interposer (built by meson) is needed}"
     LIMIT=${CRASH_LIMIT:-40}
     NAMES=${CRASH_NAMES:-2}
+    RANDOM_TRIALS=${CRASH_RANDOM:-4}
     PRISTINE="$BATS_TEST_TMPDIR/pristine"
 }
 
@@ -28,12 +30,13 @@ teardown() {
 snapshot() { rm -rf "$PRISTINE"; cp -a "$CERTDIR" "$PRISTINE"; }
 restore() { rm -rf "$CERTDIR"; cp -a "$PRISTINE" "$CERTDIR"; }
 
-# run_trials TRUST CMD...: every sampled point, then the recovery run.
-# AFTER_KILL, if set, names a function that checks more after each kill
-# and after each recovery run; AFTER_RECOVERY one for after the recovery
-# run only; BEFORE_RECOVERY one to run between the kill and the recovery.
+# run_trials TRUST CMD...: every sampled point, then RANDOM_TRIALS kills at
+# random times; after each, the recovery run. AFTER_KILL, if set, names a
+# function that checks more after each kill and after each recovery run;
+# AFTER_RECOVERY one for after the recovery run only; BEFORE_RECOVERY one to
+# run between the kill and the recovery.
 run_trials() {
-    local trust=$1 total n kills=0 trials=0 rc
+    local trust=$1 total n us= i kills=0 trials=0 random_kills=0
     shift
     restore
     total=$(crash_points "$@")
@@ -44,19 +47,41 @@ run_trials() {
         if crash_trial "$n" "$@"; then
             kills=$((kills + 1))
         fi
-        certdir_sound "$CERTDIR" "$trust"
-        ${AFTER_KILL:-:} || { echo "after the kill at point $n"; return 1; }
-        ${BEFORE_RECOVERY:-:}
-        rc=0
-        "$@" >/dev/null 2>&1 || rc=$?
-        [ "$rc" -eq 0 ] || [ "$rc" -eq 10 ] || { echo "recovery run exited $rc at point $n"; return 1; }
-        certdir_sound "$CERTDIR" "$trust"
-        [ -z "$(find "$CERTDIR" -name '*.tmp')" ] || { echo "leftovers after recovery at $n"; return 1; }
-        ${AFTER_KILL:-:} || { echo "after the recovery run at point $n"; return 1; }
-        ${AFTER_RECOVERY:-:} || { echo "after the recovery run at point $n"; return 1; }
+        recover "point $n" "$trust" "$@"
     done
-    echo "# $kills kills in $trials trials over $total points" >&3
-    [ "$kills" -gt 0 ]
+    # The shortest of three runs from the same start, so that most random
+    # kills land before the end.
+    for i in 1 2 3; do
+        restore
+        n=$(crash_run_us "$@")
+        [ -n "$us" ] && [ "$us" -le "$n" ] || us=$n
+    done
+    for ((i = 1; i <= RANDOM_TRIALS; i++)); do
+        restore
+        if crash_at_random "$us" "$@"; then
+            random_kills=$((random_kills + 1))
+        fi
+        recover "random kill $i" "$trust" "$@"
+    done
+    echo "# $kills kills in $trials trials over $total points;" \
+        "$random_kills kills in $RANDOM_TRIALS trials at random times under $((us / 1000)) ms" >&3
+    [ $((kills + random_kills)) -gt 0 ]
+}
+
+# recover WHAT TRUST CMD...: after the kill at WHAT, the certdir is sound;
+# CMD run again succeeds, leaves it sound and cleans every leftover.
+recover() {
+    local what=$1 trust=$2 rc=0
+    shift 2
+    certdir_sound "$CERTDIR" "$trust"
+    ${AFTER_KILL:-:} || { echo "after the kill at $what"; return 1; }
+    ${BEFORE_RECOVERY:-:}
+    "$@" >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 10 ] || { echo "recovery run exited $rc after $what"; return 1; }
+    certdir_sound "$CERTDIR" "$trust"
+    [ -z "$(find "$CERTDIR" -name '*.tmp')" ] || { echo "leftovers after recovery from $what"; return 1; }
+    ${AFTER_KILL:-:} || { echo "after the recovery run from $what"; return 1; }
+    ${AFTER_RECOVERY:-:} || { echo "after the recovery run from $what"; return 1; }
 }
 
 @test "import killed at any point leaves the old or the new set live" {

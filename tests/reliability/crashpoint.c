@@ -5,6 +5,11 @@
  * $CRASHPOINT_AT (counting from 0). With CRASHPOINT_COUNT=FILE, the total
  * number of calls is written there at exit, so a harness knows how many
  * points a command has.
+ *
+ * Between those calls: CRASHPOINT_AFTER_US=N has the kernel send SIGKILL N
+ * microseconds after the process starts (a timer armed before main, so the
+ * harness's own process start-up does not blur the time), and
+ * CRASHPOINT_TIME=FILE gets the microseconds from that start to exit.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -12,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static long calls;
 static long crash_at = -2;
+static struct timespec started;
 
 static void point(void)
 {
@@ -30,15 +37,45 @@ static void point(void)
 	calls++;
 }
 
-__attribute__((destructor)) static void report(void)
+__attribute__((constructor)) static void arm(void)
 {
-	const char *path = getenv("CRASHPOINT_COUNT");
+	const char *after = getenv("CRASHPOINT_AFTER_US");
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL };
+	struct itimerspec when = { 0 };
+	timer_t timer;
+	long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	if (after == NULL)
+		return;
+	us = atol(after);
+	when.it_value.tv_sec = us / 1000000;
+	/* A zero it_value disarms the timer: one nanosecond is "at once". */
+	when.it_value.tv_nsec = us % 1000000 * 1000 + 1;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0 ||
+	    timer_settime(timer, 0, &when, NULL) != 0)
+		raise(SIGKILL);
+}
+
+static void write_number(const char *path, long n)
+{
 	FILE *fp;
 
 	if (path != NULL && (fp = fopen(path, "w")) != NULL) {
-		fprintf(fp, "%ld\n", calls);
+		fprintf(fp, "%ld\n", n);
 		fclose(fp);
 	}
+}
+
+__attribute__((destructor)) static void report(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	write_number(getenv("CRASHPOINT_COUNT"), calls);
+	write_number(getenv("CRASHPOINT_TIME"),
+	    (now.tv_sec - started.tv_sec) * 1000000 +
+	    (now.tv_nsec - started.tv_nsec) / 1000);
 }
 
 #define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
