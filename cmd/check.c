@@ -119,7 +119,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			all = 1;
 			break;
 		case 'h':
-			cli_usage(cmd_check_usage, 1);
+			cli_help(cli, cmd_check_usage);
 			return 0;
 		case OPT_WARN:
 		case OPT_CRIT:
@@ -156,7 +156,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 				break;
 			if (g == 0)
 				cc_error("unknown option '%s'", argv[optind - 1]);
-			cli_usage(cmd_check_usage, 0);
+			cli_usage(cmd_check_usage);
 			return EXIT_UNKNOWN;
 		}
 	}

@@ -136,9 +136,15 @@ nomem:
 	return -1;
 }
 
-void cli_usage(const char *usage, int to_stdout)
+void cli_usage(const char *usage)
 {
-	fputs(usage, to_stdout ? stdout : stderr);
+	fputs(usage, stderr);
+}
+
+void cli_help(struct cli *cli, const char *usage)
+{
+	fputs(usage, stdout);
+	cli->json = 0;
 }
 
 int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,

@@ -74,8 +74,12 @@ int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out
 /* 0 when anything changed, else 1 when anything failed, else 10. */
 int cli_exit_code(size_t changed, size_t failed);
 
-/* Print "usage: ..." to stderr (or stdout for --help). */
-void cli_usage(const char *usage, int to_stdout);
+/* Print "usage: ..." to stderr, after a usage error. */
+void cli_usage(const char *usage);
+
+/* Print the usage to stdout for -h; the text is the whole answer, so no
+ * --json document follows it. */
+void cli_help(struct cli *cli, const char *usage);
 
 /* The commands. */
 int cmd_check(struct cli *cli, int argc, char **argv);

@@ -185,7 +185,7 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 			opts.force = 1;
 			break;
 		case 'h':
-			cli_usage(cmd_download_usage, 1);
+			cli_help(cli, cmd_download_usage);
 			return 0;
 		case OPT_SPLAY:
 			if (cli_parse_long("--splay", optarg, 0, 86400, &splay_s) == -1)
@@ -200,7 +200,7 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 				break;
 			if (g == 0)
 				cc_error("unknown option '%s'", argv[optind - 1]);
-			cli_usage(cmd_download_usage, 0);
+			cli_usage(cmd_download_usage);
 			return EXIT_USAGE;
 		}
 	}

@@ -162,7 +162,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			opts.force = 1;
 			break;
 		case 'h':
-			cli_usage(cmd_import_usage, 1);
+			cli_help(cli, cmd_import_usage);
 			return 0;
 		case OPT_CERT:
 			files.cert = optarg;
@@ -193,7 +193,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 				break;
 			if (g == 0)
 				cc_error("unknown option '%s'", argv[optind - 1]);
-			cli_usage(cmd_import_usage, 0);
+			cli_usage(cmd_import_usage);
 			return EXIT_USAGE;
 		}
 	}

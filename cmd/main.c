@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 			cc_error("unknown command '%s'", argv[optind + 1]);
 			return EXIT_USAGE;
 		}
-		cli_usage(cmd->usage, 1);
+		fputs(cmd->usage, stdout);
 		return 0;
 	}
 	if ((cmd = find_command(argv[optind])) == NULL) {

@@ -132,7 +132,7 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 			force = 1;
 			break;
 		case 'h':
-			cli_usage(cmd_rekey_usage, 1);
+			cli_help(cli, cmd_rekey_usage);
 			return 0;
 		case OPT_KEY_TYPE:
 			key_type = optarg;
@@ -159,7 +159,7 @@ int cmd_rekey(struct cli *cli, int argc, char **argv)
 				break;
 			if (g == 0)
 				cc_error("unknown option '%s'", argv[optind - 1]);
-			cli_usage(cmd_rekey_usage, 0);
+			cli_usage(cmd_rekey_usage);
 			return EXIT_USAGE;
 		}
 	}

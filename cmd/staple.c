@@ -96,7 +96,7 @@ int cmd_staple(struct cli *cli, int argc, char **argv)
 			opts.force = 1;
 			break;
 		case 'h':
-			cli_usage(cmd_staple_usage, 1);
+			cli_help(cli, cmd_staple_usage);
 			return 0;
 		case OPT_NONCE:
 			opts.nonce = 1;
@@ -114,7 +114,7 @@ int cmd_staple(struct cli *cli, int argc, char **argv)
 				break;
 			if (g == 0)
 				cc_error("unknown option '%s'", argv[optind - 1]);
-			cli_usage(cmd_staple_usage, 0);
+			cli_usage(cmd_staple_usage);
 			return EXIT_USAGE;
 		}
 	}

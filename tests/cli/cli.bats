@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # The command line itself: help, version, usage errors.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
     load ../helpers/common
 }
@@ -25,6 +27,17 @@ setup() {
     run "$CERTCTL" check --help
     assert_success
     assert_output --partial "--format"
+}
+
+@test "--json with a command's --help prints the usage alone" {
+    local c
+    for c in rekey download import staple check; do
+        run --separate-stderr "$CERTCTL" --json "$c" --help
+        assert_success
+        assert_line --index 0 --partial "usage: certctl $c"
+        refute_output --partial '"command"'
+        [ -z "$stderr" ]
+    done
 }
 
 @test "no command is a usage error" {
