@@ -97,6 +97,7 @@ static struct kept {
 static const char *progress_what;       /* NULL: no progress shown */
 static int progress_on_screen;
 static size_t progress_last;            /* the last percentage shown */
+static size_t progress_done;            /* the highest count reported */
 
 /* Under out_lock: take a progress line off the terminal. */
 static void progress_erase(void)
@@ -167,6 +168,7 @@ void cc_progress_start(const char *what)
 	if (cc_verbosity >= 0 && isatty(STDERR_FILENO)) {
 		progress_what = what;
 		progress_last = (size_t)-1;
+		progress_done = 0;
 	}
 }
 
@@ -177,6 +179,13 @@ void cc_progress(size_t done, size_t total)
 	if (progress_what == NULL)
 		return;
 	pthread_mutex_lock(&out_lock);
+	/* Workers count before they take the lock, so counts can arrive out
+	 * of order; a late smaller one must not redraw an erased line. */
+	if (done <= progress_done) {
+		pthread_mutex_unlock(&out_lock);
+		return;
+	}
+	progress_done = done;
 	if (done >= total) {
 		progress_erase();
 	} else if (percent != progress_last) {
