@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 			cc_error("unknown command '%s'", argv[optind + 1]);
 			return EXIT_USAGE;
 		}
-		fputs(cmd->usage, stdout);
+		cli_help(&cli, cmd->usage);
 		return 0;
 	}
 	if ((cmd = find_command(argv[optind])) == NULL) {
