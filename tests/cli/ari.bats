@@ -41,6 +41,7 @@ YAML
 }
 
 teardown() {
+    report_on_failure
     stop_pids "$SHIM_PID"
     pebble_stop
 }
@@ -81,6 +82,7 @@ json.dump(state, open(sys.argv[1], "w"))
 PY
 }
 
+# bats test_tags=memcheck
 @test "the CA's window decides: asked once per Retry-After, then the order replaces the old certificate" {
     window 2592000 2678400 # in 30 to 31 days
     run "$CERTCTL" download --all
@@ -143,6 +145,7 @@ PY
     [ "$next" -ge $((now + 3500)) ] && [ "$next" -le $((now + 3700)) ]
 }
 
+# bats test_tags=memcheck
 @test "a broken renewalInfo answer leaves the decision to the lifetime rule" {
     run "$CERTCTL" download --all
     [ "$status" -eq 0 ]

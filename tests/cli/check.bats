@@ -10,6 +10,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     # shellcheck disable=SC2086 # empty when no server was started
     stop_pids ${SERVER_PID:-}
 }
@@ -35,6 +36,7 @@ teardown() {
     [ -z "$stderr" ]
 }
 
+# bats test_tags=memcheck
 @test "a healthy set is OK (exit 0)" {
     mk www.example.com
     run "$CERTCTL" check www.example.com
@@ -77,6 +79,7 @@ teardown() {
     assert_success
 }
 
+# bats test_tags=memcheck
 @test "a key that does not match the cert is CRITICAL" {
     pki_leaf "$PKI" other
     pki_leaf "$PKI" www
@@ -86,6 +89,7 @@ teardown() {
     assert_output --partial "key does not match cert"
 }
 
+# bats test_tags=memcheck
 @test "a chain to an untrusted root is CRITICAL with OpenSSL's reason" {
     mk www --issuer other-inter
     run "$CERTCTL" check www
@@ -132,6 +136,7 @@ teardown() {
     assert_output --partial "chain.pem is a symlink where a file belongs"
 }
 
+# bats test_tags=memcheck
 @test "garbage or a truncated cert.pem is CRITICAL" {
     mk www
     echo "hello" > "$CERTDIR/.live/www.g0001/cert.pem"
@@ -228,6 +233,7 @@ teardown() {
     assert_output --partial "no certificate installed"
 }
 
+# bats test_tags=memcheck
 @test "--all checks every name, worst first, exit is the worst status" {
     mk a.example
     mk b.example --expired
@@ -253,6 +259,7 @@ teardown() {
     assert_output --partial "no names"
 }
 
+# bats test_tags=memcheck
 @test "--json is one JSON document with facts and findings" {
     mk www --days 10
     run "$CERTCTL" --json check www
@@ -276,6 +283,7 @@ assert n["findings"][0]["severity"] == "WARNING"
     assert_output --regexp "^CERTCTL WARNING - 0 critical, 1 warning, 1 ok: b\.example: expires .* \| 'days_b\.example'=(9|10);;; 'days_a\.example'=(89|90);;;$"
 }
 
+# bats test_tags=memcheck
 @test "--format prometheus with --output writes the textfile atomically" {
     mk a.example
     mk b.example --expired
@@ -316,6 +324,7 @@ assert n["findings"][0]["severity"] == "WARNING"
     assert_output --partial "refusing"
 }
 
+# bats test_tags=memcheck
 @test "bad arguments are UNKNOWN (exit 3) with a one-line reason" {
     run "$CERTCTL" check --format xml --all
     assert_failure 3
@@ -333,6 +342,7 @@ assert n["findings"][0]["severity"] == "WARNING"
     assert_failure 3
 }
 
+# bats test_tags=memcheck
 @test "a broken config is UNKNOWN and names file and line" {
     mk www
     printf 'certdir: %s\nbogus: 1\n' "$CERTDIR" > "$CONFIG"
@@ -349,6 +359,7 @@ start_tls_server() { # CERT KEY CHAIN
     wait_port "$PORT"
 }
 
+# bats test_tags=memcheck
 @test "--connect: the served certificate is the installed one" {
     mk www
     start_tls_server "$PKI/www.crt" "$PKI/www.key" "$PKI/www.chain.pem"

@@ -7,6 +7,11 @@ setup() {
     load ../helpers/common
 }
 
+teardown() {
+    report_on_failure
+}
+
+# bats test_tags=memcheck
 @test "--help lists every command and exits 0" {
     run "$CERTCTL" --help
     assert_success
@@ -20,6 +25,7 @@ setup() {
     assert_output --regexp '^certctl [0-9]+\.[0-9]+\.[0-9]+ \(OpenSSL 3'
 }
 
+# bats test_tags=memcheck
 @test "help COMMAND and COMMAND --help print the command's usage" {
     run "$CERTCTL" help check
     assert_success
@@ -69,6 +75,7 @@ setup() {
     assert_failure 2
 }
 
+# bats test_tags=memcheck
 @test "a bad --lock-timeout is a usage error" {
     run "$CERTCTL" --lock-timeout soon check --all
     assert_failure 2

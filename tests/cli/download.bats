@@ -39,6 +39,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     if [ -n "${NGINX_PID:-}" ]; then
         kill "$NGINX_PID" 2>/dev/null || true
         wait "$NGINX_PID" 2>/dev/null || true
@@ -111,12 +112,7 @@ nginx_stop() {
     wait "$NGINX_PID" 2>/dev/null || true
     NGINX_PID=
     # The port must be free again for the built-in listener.
-    local _
-    for _ in $(seq 1 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PEBBLE_HTTP_PORT") 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
+    wait_for 30 "port $PEBBLE_HTTP_PORT to be free" port_closed "$PEBBLE_HTTP_PORT"
 }
 
 # The live sets and their links: the whole certdir except the state of
@@ -175,6 +171,7 @@ pubkey_of_key() {
 
 # ---------------------------------------------------------------- issuance
 
+# bats test_tags=memcheck
 @test "first issuance: http-01 webroot (nginx), built-in listener, dns-01 with a wildcard" {
     write_dl_config "
   web.example.com: {source: web}
@@ -225,6 +222,7 @@ pubkey_of_key() {
     [ ! -e "$CERTDIR/.pending/web.example.com" ]
 }
 
+# bats test_tags=memcheck
 @test "a second run changes no byte, prints nothing and exits 10" {
     write_dl_config "
   www.example.com:
@@ -320,6 +318,7 @@ pubkey_of_key() {
     assert_good_set www.example.com
 }
 
+# bats test_tags=memcheck
 @test "rekey then download promotes the pending key" {
     write_dl_config "  www.example.com:"
     run "$CERTCTL" download --all
@@ -374,6 +373,7 @@ pubkey_of_key() {
     [ "$(sans www.example.com)" = "extra.example.com" ]
 }
 
+# bats test_tags=memcheck
 @test "badNonce is retried (PEBBLE_WFE_NONCEREJECT=50)" {
     # Pebble rejects each nonce with probability 1/2, so a run of ~100
     # signed requests only succeeds reliably when a badNonce is retried
@@ -419,7 +419,7 @@ assert_failure_recorded() {
 if [ "\$1" = set ]; then
     kill -KILL $PEBBLE_PID
     touch "$BATS_TEST_TMPDIR/killed"
-    for _ in \$(seq 1 100); do
+    for _ in \$(seq 1 $((300 * SLOWDOWN))); do
         (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || exit 0
         sleep 0.1
     done
@@ -440,6 +440,7 @@ EOF
     assert_good_set www.example.com
 }
 
+# bats test_tags=memcheck
 @test "Pebble not running: exit 1, live set untouched, check warns" {
     write_dl_config "  www.example.com:"
     run "$CERTCTL" download --all
@@ -461,6 +462,7 @@ EOF
     [ "$(all_but_state)" = "$before" ]
 }
 
+# bats test_tags=memcheck
 @test "a failing challenge: exit 1, live set untouched, check warns; a later success clears it" {
     write_dl_config "  www.example.com:"
     run "$CERTCTL" download --all
@@ -569,14 +571,28 @@ EOF
 }
 
 @test "--jobs: orders from one source are in flight at once, each verified and installed" {
-    # A dns hook that notes how many of its calls overlap.
+    # A dns hook that notes how many of its calls overlap. Each call waits
+    # until another one is active too, or until two calls have met once:
+    # orders in flight at once meet there (the wait is an event; its bound
+    # only keeps a broken run from hanging). With --jobs 1 (mode "alone")
+    # each call gives a wrongly parallel one a second to show up.
     mkdir "$BATS_TEST_TMPDIR/active"
+    echo meet > "$BATS_TEST_TMPDIR/mode"
     cat > "$BATS_TEST_TMPDIR/hook" <<EOF
 #!/bin/bash
 if [ "\$1" = set ]; then
     touch "$BATS_TEST_TMPDIR/active/\$\$"
+    tries=$((600 * SLOWDOWN))
+    [ "\$(cat "$BATS_TEST_TMPDIR/mode")" = alone ] && tries=20
+    for _ in \$(seq 1 \$tries); do
+        [ -e "$BATS_TEST_TMPDIR/met" ] && break
+        if [ "\$(ls "$BATS_TEST_TMPDIR/active" | wc -l)" -ge 2 ]; then
+            touch "$BATS_TEST_TMPDIR/met"
+            break
+        fi
+        sleep 0.05
+    done
     ls "$BATS_TEST_TMPDIR/active" | wc -l >> "$BATS_TEST_TMPDIR/overlap"
-    sleep 1
     rm "$BATS_TEST_TMPDIR/active/\$\$"
 fi
 exec "$HOOK" "\$@"
@@ -593,6 +609,8 @@ EOF
     [ "$(sort -n "$BATS_TEST_TMPDIR/overlap" | tail -1)" -ge 2 ]
     # And --jobs 1 really is one at a time.
     : > "$BATS_TEST_TMPDIR/overlap"
+    echo alone > "$BATS_TEST_TMPDIR/mode"
+    rm -f "$BATS_TEST_TMPDIR/met"
     run "$CERTCTL" download --all --jobs 1 --force
     assert_success
     [ "$(sort -n "$BATS_TEST_TMPDIR/overlap" | tail -1)" -eq 1 ]
@@ -647,6 +665,7 @@ EOF
     assert_output --partial "no names"
 }
 
+# bats test_tags=memcheck
 @test "--dry-run says what would be downloaded and writes nothing" {
     write_dl_config "
   www.example.com:

@@ -11,6 +11,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     stop_pids "${PIDS[@]}"
 }
 

@@ -52,6 +52,10 @@ certificates:
 YAML
 }
 
+teardown() {
+    report_on_failure
+}
+
 # hostile MODE: one run against the server in MODE must fail cleanly.
 hostile() {
     echo "$1" > "$STATE/mode"
@@ -69,6 +73,7 @@ hostile() {
     grep -q '"last_error"' "$CERTDIR/.state/www.example.com.json"
 }
 
+# bats test_tags=memcheck
 @test "control: the hostile server can issue (mode good installs generation 2)" {
     echo good > "$STATE/mode"
     run "$CERTCTL" download www.example.com
@@ -77,6 +82,7 @@ hostile() {
     "$CERTCTL" check www.example.com
 }
 
+# bats test_tags=memcheck
 @test "a directory that is garbage, HTML, not an object, endless, dripping or a redirect loop" {
     for m in dir-garbage dir-html dir-not-object dir-endless dir-drip dir-redirect-loop; do
         hostile "$m"
@@ -94,6 +100,7 @@ hostile() {
     [[ $stderr != *$'\x1b'* ]]
 }
 
+# bats test_tags=memcheck
 @test "orders: badNonce forever, text/plain, truncated JSON, 1000 authorizations, non-string ones, no finalize" {
     for m in order-badnonce-forever order-text order-truncated order-many-authz \
         order-authz-not-string order-no-finalize; do
@@ -120,6 +127,7 @@ hostile() {
     [[ $stderr == *"no TXT record?found?"* ]]
 }
 
+# bats test_tags=memcheck
 @test "certificates: for another key, for another name, truncated, HTML, empty, endless" {
     for m in cert-other-key cert-other-name cert-truncated cert-html cert-empty cert-endless; do
         hostile "$m"

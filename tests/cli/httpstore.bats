@@ -32,6 +32,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     httpd_stop
 }
 
@@ -166,6 +167,7 @@ assert_live() {
 
 # ------------------------------------------------------- the happy paths
 
+# bats test_tags=memcheck
 @test "first download: the cert published for the pending key's SPKI goes live" {
     enroll
     store_start
@@ -191,6 +193,7 @@ assert_live() {
     assert_success
 }
 
+# bats test_tags=memcheck
 @test "second run: 304 from the store, exit 10, silent, not one byte written" {
     first_install
     before=$(tree_sum "$CERTDIR")
@@ -222,6 +225,7 @@ assert_live() {
     assert_equal "$(requests)" "$(printf '200\n304')"
 }
 
+# bats test_tags=memcheck
 @test "a new cert published for the live key is installed (exit 0), then 304 again" {
     first_install
     pki_csr_sign "$PKI" "$W/web1.csr" "$W/c2.crt" --days 120
@@ -349,6 +353,7 @@ certificates:
 
 # --------------------------------------------------------- authentication
 
+# bats test_tags=memcheck
 @test "bearer token: sent from bearer_token_file; missing or wrong -> exit 1 with a clear error" {
     enroll
     auth='if ($http_authorization != "Bearer s3cret") { return 401; }'
@@ -435,6 +440,7 @@ mk_client() {
     cat "$W/$1.crt" "$PKI/inter.pem" >"$W/$1.pem"
 }
 
+# bats test_tags=memcheck
 @test "mTLS: a store that requires a client certificate gets client_cert/client_key" {
     enroll
     mk_client fleet-client
@@ -520,6 +526,7 @@ certificates:
 
 # ------------------------------------------- what a store may hand out
 
+# bats test_tags=memcheck
 @test "a cert for another key is rejected, the live set untouched" {
     first_install
     pki_leaf "$PKI" web1 --days 120
@@ -592,6 +599,7 @@ certificates:
     assert_live 1 "$W/web1.key" "$W/c1.crt"
 }
 
+# bats test_tags=memcheck
 @test "a truncated PEM body is rejected" {
     first_install
     pki_csr_sign "$PKI" "$W/web1.csr" "$W/c2.crt" --days 120
@@ -614,6 +622,7 @@ certificates:
     assert_live 2 "$W/web1.key" "$W/c2.crt"
 }
 
+# bats test_tags=memcheck
 @test "a body over 1 MiB is refused, even when the certs in it are good" {
     first_install
     pki_csr_sign "$PKI" "$W/web1.csr" "$W/c2.crt" --days 120
@@ -700,6 +709,7 @@ certificates:
 
 # ---------------------------------------------------------------- file://
 
+# bats test_tags=memcheck
 @test "file:// store: installs, is silent when unchanged, installs the next cert" {
     enroll
     write_config "defaults: {source: fleet}
@@ -763,6 +773,7 @@ certificates:
 
 # ---------------------------------------------------------------- --jobs
 
+# bats test_tags=memcheck
 @test "--jobs 4: eight names fetched at once, each verified and installed, then all 304" {
     local n name hosts=""
     store_start

@@ -17,6 +17,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     httpd_stop
 }
 
@@ -139,6 +140,7 @@ der() { # der IN.pem OUT.der: the first certificate of IN as DER
 
 # ------------------------------------------------------------- good input
 
+# bats test_tags=memcheck
 @test "PEM cert, key and chain: generation 1 goes live (exit 0, one line)" {
     pki_leaf "$PKI" www.example.com
     run "$CERTCTL" import www.example.com --cert "$PKI/www.example.com.crt" \
@@ -152,6 +154,7 @@ der() { # der IN.pem OUT.der: the first certificate of IN as DER
     assert_success
 }
 
+# bats test_tags=memcheck
 @test "a whole bundle in any order, CRLF, with root and strays: chain ordered, root and strays dropped" {
     # root -> ca1 -> ca2 -> leaf, plus certificates of another hierarchy.
     mkcert ca1 "$PKI/root" ca
@@ -166,6 +169,7 @@ der() { # der IN.pem OUT.der: the first certificate of IN as DER
     assert_live www 1 "$W/www.key" "$W/www.pem" "$W/ca2.pem" "$W/ca1.pem"
 }
 
+# bats test_tags=memcheck
 @test "DER cert, DER chain and DER key" {
     pki_leaf "$PKI" www
     der "$PKI/www.crt" "$W/www.der"
@@ -214,6 +218,7 @@ der() { # der IN.pem OUT.der: the first certificate of IN as DER
     assert_success
 }
 
+# bats test_tags=memcheck
 @test "an encrypted PKCS#8 key with --password-file is stored decrypted, 0600" {
     pki_leaf "$PKI" www
     printf 's3cret pass\n' >"$W/pw"
@@ -258,6 +263,7 @@ der() { # der IN.pem OUT.der: the first certificate of IN as DER
     assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
 }
 
+# bats test_tags=memcheck
 @test "PKCS#12 (AES, OpenSSL 3 default) with --password-file" {
     pki_leaf "$PKI" www
     printf 'p12pass\n' >"$W/pw"
@@ -303,6 +309,7 @@ certbot_tree() {
     echo "This directory contains your keys and certificates." >"$cb/live/README"
 }
 
+# bats test_tags=memcheck
 @test "--from-certbot=DIR imports every lineage of DIR/live (symlinks into archive/)" {
     certbot_tree "$W/letsencrypt" a.example b.example
     run "$CERTCTL" import --from-certbot="$W/letsencrypt"
@@ -411,6 +418,7 @@ certbot_tree() {
     assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
 }
 
+# bats test_tags=memcheck
 @test "a cert for the pending key (rekey, print-csr, sign) promotes that key" {
     seed www
     run "$CERTCTL" rekey www
@@ -434,6 +442,7 @@ certbot_tree() {
     assert_equal "$(cat "$CERTDIR/.live/www.g0001/privkey.pem")" "$(cat "$W/www.key")"
 }
 
+# bats test_tags=memcheck
 @test "the identical set again is exit 10, silent, and writes nothing (whatever the form)" {
     seed www
     before=$(tree_sum "$CERTDIR")
@@ -464,6 +473,7 @@ certbot_tree() {
     [ -d "$CERTDIR/.live/www.g0001" ]
 }
 
+# bats test_tags=memcheck
 @test "--dry-run reports what it would install and writes nothing" {
     seed www
     pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
@@ -492,6 +502,7 @@ aia_fixture() {
     httpd_nginx_start "$W/www-root" "$port"
 }
 
+# bats test_tags=memcheck
 @test "a missing intermediate is fetched from caIssuers (DER, nginx)" {
     aia_fixture der
     run "$CERTCTL" import www --cert "$PKI/www.crt" --key "$PKI/www.key"
@@ -561,6 +572,7 @@ aia_fixture() {
 # ---------------------------------------------------------------- bad input
 # Each: exit 1 (2 for usage), one line, the certdir exactly as it was.
 
+# bats test_tags=memcheck
 @test "bad input: key does not match the cert" {
     seed www
     pki_leaf "$PKI" other
@@ -614,6 +626,7 @@ aia_fixture() {
         import www --cert "$PKI/alone.crt" --key "$W/www.key"
 }
 
+# bats test_tags=memcheck
 @test "bad input: truncated PEM" {
     seed www
     head -c 400 "$PKI/www.full.pem" >"$W/trunc.pem"
@@ -625,6 +638,7 @@ aia_fixture() {
     rejected 1 "trunc.key" import www --cert "$PKI/www.full.pem" --key "$W/trunc.key"
 }
 
+# bats test_tags=memcheck
 @test "bad input: garbage PEM" {
     seed www
     printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n' \
@@ -651,6 +665,7 @@ aia_fixture() {
     rejected 1 "junk.der" import www --cert "$W/junk.der" --key "$W/www.key"
 }
 
+# bats test_tags=memcheck
 @test "bad input: wrong PKCS#12 password, or none" {
     seed www
     printf 'right\n' >"$W/pw"
@@ -759,6 +774,7 @@ aia_fixture() {
     [ "$n" -ge 2 ] && [ "$n" -le 10 ]
 }
 
+# bats test_tags=memcheck
 @test "bad input: caIssuers URL that streams 100 MB (capped, not buffered)" {
     seed www
     httpd_py_start zeros

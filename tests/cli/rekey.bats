@@ -11,6 +11,10 @@ setup() {
     common_setup
 }
 
+teardown() {
+    report_on_failure
+}
+
 # ------------------------------------------------------------------ helpers
 
 # What a certdir looks like once any writing certctl command has run in it
@@ -116,6 +120,7 @@ issue() {
 
 # ------------------------------------------------------------------ making pending keys
 
+# bats test_tags=memcheck
 @test "rekey makes a pending key and CSR and leaves the live set alone" {
     mk www.example.com --san www.example.com,example.com
     skeleton
@@ -299,6 +304,7 @@ certificates:
     assert_success
 }
 
+# bats test_tags=memcheck
 @test "--all rekeys every name of the certdir and the config, then has nothing to do" {
     mk a.example
     mk b.example --rsa 2048
@@ -403,6 +409,7 @@ certificates:
 
 # ------------------------------------------------------------------ printers
 
+# bats test_tags=memcheck
 @test "--print-csr prints the pending CSR as PEM" {
     mk www
     run "$CERTCTL" rekey --print-csr www
@@ -421,6 +428,7 @@ certificates:
     assert_failure 2
 }
 
+# bats test_tags=memcheck
 @test "--print-tlsa prints 3 1 1 records of the live and the pending key" {
     mk www.example.com
     live=$(spki "$CERTDIR/www.example.com/privkey.pem")
@@ -475,6 +483,7 @@ certificates:
 
 # ------------------------------------------------------------------ going live
 
+# bats test_tags=memcheck
 @test "import of a cert issued for the CSR makes key and cert live together" {
     mk www.example.com --san www.example.com,example.com
     old_target=$(readlink "$CERTDIR/www.example.com")
@@ -571,6 +580,7 @@ certificates:
 
 # ------------------------------------------------------------------ bad input
 
+# bats test_tags=memcheck
 @test "bad options are usage errors (exit 2) with one line, nothing written" {
     mk www
     before=$(tree_sum "$CERTDIR")
@@ -620,7 +630,7 @@ certificates:
     # One process holds the lock (exec: killing it releases the lock).
     (exec 9>>"$CERTDIR/.lock" && flock 9 && exec sleep 10) >/dev/null 2>&1 3>&- &
     holder=$!
-    sleep 0.3
+    wait_for 30 "the lock holder" lock_held "$CERTDIR/.lock"
     run "$CERTCTL" --lock-timeout 1 rekey ../etc
     kill "$holder" 2>/dev/null || true
     wait "$holder" 2>/dev/null || true
@@ -654,6 +664,7 @@ certificates:
     [ "$(tree_sum "$CERTDIR")" = "$before" ]
 }
 
+# bats test_tags=memcheck
 @test "an unreadable or garbage current certificate fails (exit 1), one line, nothing written" {
     for n in garbage truncated missing symlink directory; do
         mk "$n.example"

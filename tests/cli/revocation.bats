@@ -17,6 +17,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     ocsp_stop
 }
 
@@ -33,6 +34,7 @@ check_rev() {
     assert_equal "$(tree_sum "$CERTDIR")" "$before"
 }
 
+# bats test_tags=memcheck
 @test "OCSP: good is OK, revoked is CRITICAL with its date; offline check asks nobody" {
     mk good --ocsp "$OCSP_URL"
     mk bad --ocsp "$OCSP_URL"
@@ -58,6 +60,7 @@ check_rev() {
     assert_output --partial "UNKNOWN"
 }
 
+# bats test_tags=memcheck
 @test "CRL: a listed certificate is CRITICAL, others OK; one fetch for all names" {
     mk a --crl "$CRL_URL"
     mk b --crl "$CRL_URL"
@@ -95,6 +98,7 @@ check_rev() {
     assert_output --partial "(CRL)"
 }
 
+# bats test_tags=memcheck
 @test "a stale, foreign, garbage or missing CRL is a WARNING naming the reason" {
     mk a --crl "$CRL_URL"
     ocsp_index_add "$OCSP_INDEX" R "$PKI/a.crt"

@@ -15,6 +15,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     ocsp_stop
 }
 
@@ -66,6 +67,7 @@ state_py() {
         "$CERTDIR/.state/$1.json"
 }
 
+# bats test_tags=memcheck
 @test "a good response is verified and installed as ocsp.der, reachable through NAME.ocsp (exit 0)" {
     mko www
     responder
@@ -93,6 +95,7 @@ assert "last_error" not in st and st["failures"] == 0 and st["revoked"] is False
 assert abs(st["next_update"] - (time.time() + 7 * 86400)) < 600, st'
 }
 
+# bats test_tags=memcheck
 @test "a fresh staple is left alone: exit 10, silent, no write and no network traffic" {
     mko www
     responder
@@ -229,6 +232,7 @@ certificates: {www: {ocsp: {min_validity: 3d}}}"
     cmp "$BATS_TEST_TMPDIR/aged.der" "$dir/ocsp.der.prev"
 }
 
+# bats test_tags=memcheck
 @test "revoked: never installed, one error line saying REVOKED, recorded so check is CRITICAL" {
     mk www --ocsp "$OCSP_URL"
     ocsp_index_add "$OCSP_INDEX" R "$PKI/www.crt"
@@ -297,6 +301,7 @@ assert st["revoked"] is False and "UNKNOWN" in st["last_error"], st'
     assert_output --partial "last staple failed"
 }
 
+# bats test_tags=memcheck
 @test "a response signed by an unrelated key, or by the root, is rejected" {
     mko www
     before=$(sum_nostate)
@@ -354,6 +359,7 @@ assert st["revoked"] is False and "UNKNOWN" in st["last_error"], st'
     [ "$(sum_nostate)" = "$before" ]
 }
 
+# bats test_tags=memcheck
 @test "a stale response (nextUpdate passed) is rejected" {
     mko www
     ocsp_response "$OCSP_DIR/r.der" "$PKI/www.crt" "$OCSP_INDEX" "$PKI/inter.pem" \
@@ -452,6 +458,7 @@ assert st["revoked"] is False and "UNKNOWN" in st["last_error"], st'
     assert_good_staple "$(live www)/ocsp.der" "$PKI/www.crt"
 }
 
+# bats test_tags=memcheck
 @test "responder down: exit 1 naming the URL, nothing changed, the failure recorded" {
     mko www
     before=$(sum_nostate)
@@ -482,6 +489,7 @@ assert st["failures"] == 1 and st["last_error"], st'
     [ "$(sum_nostate)" = "$before" ]
 }
 
+# bats test_tags=memcheck
 @test "a 10 MB body is cut off at the 64 KiB cap, with or without Content-Length" {
     mko www
     before=$(sum_nostate)
@@ -558,6 +566,7 @@ assert st["failures"] == 1 and st["last_error"], st'
     assert_output --partial "Serial Number: 7BABABAB"
 }
 
+# bats test_tags=memcheck
 @test "--nonce: sent, echoed by openssl ocsp, and required in the response" {
     mko www
     # a canned response carries no nonce
@@ -644,6 +653,7 @@ assert n["status"] == "OK", n'
     assert_output --partial "UNKNOWN"
 }
 
+# bats test_tags=memcheck
 @test "--all staples every name that names a responder, concurrently" {
     for n in a b c d e; do mko $n.example; done
     mk plain.example
@@ -662,6 +672,7 @@ assert n["status"] == "OK", n'
     assert_output ""
 }
 
+# bats test_tags=memcheck
 @test "combined.pem.ocsp follows ocsp.der when files: [combined] is configured" {
     write_config "defaults: {files: [combined]}"
     pki_leaf "$PKI" www --ocsp "$OCSP_URL"

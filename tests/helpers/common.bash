@@ -37,6 +37,23 @@ ${1:-}
 YAML
 }
 
+# report_on_failure: first thing in every teardown. When the test failed,
+# show what it saw (bats prints it with the failure): the last command
+# `run` ran, and the tail of each server log the test or its file keeps
+# under its temporary directories (Pebble, challtestsrv, nginx, the OCSP
+# responders, the hostile servers). bats' --print-output-on-failure
+# (tests/meson.build) adds the last output and stderr.
+report_on_failure() {
+    local log
+    [ -z "${BATS_TEST_COMPLETED:-}" ] || return 0
+    echo "# last command run: ${BATS_RUN_COMMAND:-none}"
+    while IFS= read -r log; do
+        echo "# --- last lines of $log"
+        tail -n 20 "$log"
+    done < <(find "$BATS_TEST_TMPDIR" "${BATS_FILE_TMPDIR:-$BATS_TEST_TMPDIR}" \
+        -type f \( -name '*.log' -o -name 'stdout' \) -size +0 2>/dev/null | sort -u)
+}
+
 common_setup() {
     PKI="$BATS_FILE_TMPDIR/pki"
     CERTDIR="$BATS_TEST_TMPDIR/certdir"

@@ -123,21 +123,21 @@ ocsp_responder_cert() {
 # early if PID dies. No probe connection: one that closes without a request
 # wedges the single-threaded `openssl ocsp` 3.0 responder for good.
 _ocsp_wait() {
-    local pid=$1 log=$2 word=$3 _
-    for _ in $(seq 1 100); do
-        if grep -q -- "$word" "$log" 2>/dev/null; then
-            return 0
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "the server on port $OCSP_PORT died:" >&2
-            cat "$log" >&2
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "nothing listens on port $OCSP_PORT" >&2
-    cat "$log" >&2
-    return 1
+    local pid=$1 log=$2 word=$3
+    if ! wait_for 30 "the responder on port $OCSP_PORT" _ocsp_up "$pid" "$log" "$word"; then
+        cat "$log" >&2
+        return 1
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "the server on port $OCSP_PORT died:" >&2
+        cat "$log" >&2
+        return 1
+    fi
+}
+
+# _ocsp_up PID LOG WORD: LOG shows WORD, or PID is gone (no use waiting).
+_ocsp_up() {
+    grep -q -- "$3" "$2" 2>/dev/null || ! kill -0 "$1" 2>/dev/null
 }
 
 # ocsp_start INDEX SIGNER KEY [OPTS...]

@@ -19,6 +19,7 @@ setup() {
 }
 
 teardown() {
+    report_on_failure
     if [ -n "${PEBBLE_PID:-}" ]; then
         pebble_stop
     fi

@@ -33,6 +33,7 @@ YAML
 }
 
 teardown() {
+    report_on_failure
     if [ -n "${U:-}" ]; then
         rm -rf "$U"
     fi
