@@ -1,9 +1,44 @@
 # shellcheck shell=bash
 # Loopback ports for the servers that tests and benchmarks start.
 
-# A free TCP port on loopback (the kernel picks it).
+# free_port: a TCP port on loopback for a server a test starts. A port the
+# kernel hands out for bind(0) can be handed again to another test, or taken
+# as the source port of an outgoing connection, before that server binds
+# it; so the port comes from below the kernel's ephemeral range, is free
+# when picked, and is reserved for ten minutes (a directory made with
+# mkdir(2), atomic across the tests that run in parallel), ample for the
+# server to bind it.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    python3 - "${TMPDIR:-/tmp}/certctl-test-ports" <<'PY'
+import os, random, socket, sys, time
+top = sys.argv[1]
+os.makedirs(top, exist_ok=True)
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral = int(f.read().split()[0])
+low, high = 10000, max(ephemeral, 10001)
+for _ in range(1000):
+    port = random.randrange(low, high)
+    mark = os.path.join(top, str(port))
+    try:
+        os.mkdir(mark)
+    except FileExistsError:
+        try:
+            if time.time() - os.stat(mark).st_mtime < 600:
+                continue
+            os.utime(mark)
+        except OSError:
+            continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    sys.exit(0)
+sys.exit("free_port: no free port below %d" % high)
+PY
 }
 
 # wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeeds; give
