@@ -9,6 +9,7 @@
 #include "certctl/health.h"
 #include "certctl/http.h"
 #include "certctl/log.h"
+#include "certctl/number.h"
 #include "certctl/parallel.h"
 #include "certctl/report.h"
 #include "certctl/revocation.h"
@@ -57,16 +58,16 @@ static void check_one(size_t i, void *arg)
 /* Days as a plain number, or a duration such as 21d or 36h. */
 static int parse_days(const char *opt, const char *arg, long *seconds)
 {
-	char *end;
-	long days = strtol(arg, &end, 10);
+	long days;
 
-	if (*arg >= '0' && *arg <= '9' && *end == '\0' && days <= 36500) {
+	if (cc_number_whole(arg, 0, CC_DURATION_MAX / 86400, &days) == 0) {
 		*seconds = days * 86400;
 		return 0;
 	}
-	if ((*seconds = cc_parse_duration(arg)) >= 0)
+	if (cc_number_duration(arg, 0, CC_DURATION_MAX, seconds) == 0)
 		return 0;
-	cc_error("%s wants a number of days, not '%s'", opt, arg);
+	cc_error("%s wants days from 0 to %ld, or a duration such as 21d or 36h, not '%s'",
+	    opt, CC_DURATION_MAX / 86400, arg);
 	return -1;
 }
 

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "certctl/config.h"
+#include "certctl/number.h"
 #include "certctl/store.h"
 
 struct ctx {
@@ -105,16 +106,19 @@ static int get_bool(struct ctx *c, const char *key, yaml_node_t *n, int *out)
 	return 0;
 }
 
-static int get_number(struct ctx *c, const char *key, yaml_node_t *n, double lo,
+static int get_whole(struct ctx *c, const char *key, yaml_node_t *n, long lo, long hi,
+    long *out)
+{
+	if (cc_number_whole(scalar(n), lo, hi, out) == -1)
+		return fail(c, n, "key '%s' must be a whole number from %ld to %ld", key, lo, hi);
+	return 0;
+}
+
+static int get_decimal(struct ctx *c, const char *key, yaml_node_t *n, double lo,
     double hi, double *out)
 {
-	const char *s = scalar(n);
-	char *end;
-
-	errno = 0;
-	*out = s ? strtod(s, &end) : 0;
-	if (s == NULL || *s == '\0' || *end != '\0' || errno || *out < lo || *out > hi)
-		return fail(c, n, "key '%s' must be a number from %g to %g", key, lo, hi);
+	if (cc_number_decimal(scalar(n), lo, hi, out) == -1)
+		return fail(c, n, "key '%s' must be a decimal number from %g to %g", key, lo, hi);
 	return 0;
 }
 
@@ -137,47 +141,54 @@ static int get_list(struct ctx *c, const char *key, yaml_node_t *n, char ***out,
 
 long cc_parse_duration(const char *text)
 {
-	static const struct { char unit; long seconds; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
-	};
-	char *end;
 	long v;
 
-	if (text == NULL || *text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end[0] == '\0' || end[1] != '\0' || v > 1000000000L)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (units[i].unit == end[0])
-			return v * units[i].seconds;
-	return -1;
+	return cc_number_duration(text, 0, CC_DURATION_MAX, &v) == -1 ? -1 : v;
 }
 
-static int get_duration(struct ctx *c, const char *key, yaml_node_t *n, long *out)
+/* "100000d" rather than 8640000000 s: the largest unit that divides S. */
+static const char *duration_text(long s, char *buf, size_t len)
 {
-	if ((*out = cc_parse_duration(scalar(n))) < 0)
-		return fail(c, n, "key '%s' must be a duration such as 30d, 12h, 90m or 45s",
-		    key);
+	static const struct { char unit; long seconds; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	size_t i = 0;
+
+	while (s % units[i].seconds != 0)
+		i++;
+	snprintf(buf, len, "%ld%c", s / units[i].seconds, units[i].unit);
+	return buf;
+}
+
+static int get_duration(struct ctx *c, const char *key, yaml_node_t *n, long lo, long hi,
+    long *out)
+{
+	char a[32], b[32];
+
+	if (cc_number_duration(scalar(n), lo, hi, out) == -1)
+		return fail(c, n, "key '%s' must be a duration from %s to %s, such as 30d, 12h, "
+		    "90m or 45s", key, duration_text(lo, a, sizeof(a)),
+		    duration_text(hi, b, sizeof(b)));
 	return 0;
 }
 
+/* A share of the lifetime strictly between 0% and 100%, or at least 1s. */
 static int get_share(struct ctx *c, const char *key, yaml_node_t *n,
     struct cc_lifetime_share *out)
 {
 	const char *s = scalar(n);
 	size_t len = s ? strlen(s) : 0;
-	char *end;
 
 	memset(out, 0, sizeof(*out));
-	if (len > 1 && s[len - 1] == '%') {
-		out->percent = strtod(s, &end);
-		if (end == s + len - 1 && out->percent > 0 && out->percent < 100)
+	if (len > 0 && s[len - 1] == '%') {
+		if (cc_number_percent(s, 0, 100, &out->percent) == 0 && out->percent > 0 &&
+		    out->percent < 100)
 			return 0;
-		return fail(c, n, "key '%s' must be a percentage between 0%% and 100%%", key);
+		out->percent = 0;
+		return fail(c, n, "key '%s' must be a percentage between 0%% and 100%% "
+		    "exclusive, such as 33%%", key);
 	}
-	return get_duration(c, key, n, &out->seconds);
+	return get_duration(c, key, n, 1, CC_DURATION_MAX, &out->seconds);
 }
 
 static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out)
@@ -185,7 +196,7 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 	static const char *const keys[] = { "type", "bits", "curve", NULL };
 	const char *k, *type = NULL, *curve = NULL;
 	yaml_node_t *v, *bits = NULL;
-	double b;
+	long b;
 
 	if (check_mapping(c, "key", n, keys) == -1)
 		return -1;
@@ -205,10 +216,8 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 	if (!strcmp(type, "rsa")) {
 		out->type = CC_KEY_RSA;
 		out->bits = 3072;
-		if (bits && get_number(c, "bits", bits, 2048, 16384, &b) == -1)
+		if (bits && get_whole(c, "bits", bits, 2048, 16384, &b) == -1)
 			return -1;
-		if (bits && b != (int)b)
-			return fail(c, bits, "key 'bits' must be a whole number");
 		if (bits)
 			out->bits = (int)b;
 	} else if (!strcmp(type, "ec")) {
@@ -228,12 +237,9 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 
 static int parse_key_mode(struct ctx *c, yaml_node_t *n, mode_t *out)
 {
-	const char *s = scalar(n);
-	char *end;
-	long v;
+	unsigned v;
 
-	v = s ? strtol(s, &end, 8) : -1;
-	if (s == NULL || *s == '\0' || *end != '\0' || v < 0 || (v & ~0660) || !(v & 0400))
+	if (cc_number_mode(scalar(n), &v) == -1 || (v & ~0660) || !(v & 0400))
 		return fail(c, n, "key 'key_mode' must be an octal mode such as \"0600\" or "
 		    "\"0640\", readable by the owner and never by others");
 	*out = (mode_t)v;
@@ -275,13 +281,11 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		return parse_key_mode(c, v, &pol->key_mode);
 	}
 	if (!strcmp(k, "keep_generations")) {
-		double n;
+		long n;
 
 		pol->set |= CC_P_KEEP;
-		if (get_number(c, k, v, 1, 100, &n) == -1)
+		if (get_whole(c, k, v, 1, 100, &n) == -1)
 			return -1;
-		if (n != (unsigned)n)
-			return fail(c, v, "key '%s' must be a whole number", k);
 		pol->keep_generations = (unsigned)n;
 		return 0;
 	}
@@ -303,11 +307,12 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		FOR_PAIRS(c, v, sk, sv, p) {
 			if (!strcmp(sk, "min_validity")) {
 				pol->set |= CC_P_OCSP_MIN;
-				if (get_duration(c, sk, sv, &pol->ocsp_min_validity) == -1)
+				if (get_duration(c, sk, sv, 0, CC_DURATION_MAX,
+				    &pol->ocsp_min_validity) == -1)
 					return -1;
 			} else {
 				pol->set |= CC_P_OCSP_PCT;
-				if (get_number(c, sk, sv, 0, 100,
+				if (get_decimal(c, sk, sv, 0, 100,
 				    &pol->ocsp_min_validity_percent) == -1)
 					return -1;
 			}
@@ -319,8 +324,8 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		return -1;
 	FOR_PAIRS(c, v, sk, sv, p) {
 		pol->set |= !strcmp(sk, "warn") ? CC_P_WARN : CC_P_CRIT;
-		if (get_duration(c, sk, sv, !strcmp(sk, "warn") ? &pol->check_warn :
-		    &pol->check_crit) == -1)
+		if (get_duration(c, sk, sv, 0, CC_DURATION_MAX, !strcmp(sk, "warn") ?
+		    &pol->check_warn : &pol->check_crit) == -1)
 			return -1;
 	}
 	return 0;
@@ -386,10 +391,8 @@ static int parse_timeout(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 		return -1;
 	FOR_PAIRS(c, n, k, v, p) {
 		dst = !strcmp(k, "connect") ? &src->connect_timeout : &src->total_timeout;
-		if (get_duration(c, k, v, dst) == -1)
+		if (get_duration(c, k, v, 1, 3600, dst) == -1)
 			return -1;
-		if (*dst < 1 || *dst > 3600)
-			return fail(c, v, "timeout '%s' must be between 1s and 1h", k);
 	}
 	return 0;
 }

@@ -74,3 +74,50 @@ setup() {
     assert_failure 2
     assert_output --partial "--lock-timeout"
 }
+
+# Issue 16: strtol/strtod took "nan", "inf" (a lock wait without end),
+# "0x10", "1e400", "-0", blanks and signs. Every numeric option now takes
+# plain decimal digits within its documented range, and a bad value is a
+# usage error (2, or 3 for check) that names the option and touches nothing.
+@test "every numeric option refuses what is not plain decimal in its range" {
+    common_setup
+    mk www
+    before=$(tree_sum "$CERTDIR")
+    local bad=(nan NaN inf -inf infinity 0x10 0X1A 1e3 1e400 -0 +0 +5 -1 ' 5' '5 '
+        $'5\n' '' 010 5x 5.5.5 1,5 99999999999999999999999999)
+    # COMMAND OPTION EXIT ONE-PAST-THE-RANGE
+    local specs=("check --warn 3 100001" "check --crit 3 100001" "check --timeout 3 3601"
+        "check --jobs 3 65" "check --lock-timeout 3 86401" "download --splay 2 86401"
+        "download --jobs 2 0" "rekey --bits 2 16385" "rekey --jobs 2 65"
+        "staple --timeout 2 601" "staple --jobs 2 0" "rekey --lock-timeout 2 86401"
+        "import --lock-timeout 2 86400.5")
+    local spec cmd opt code value
+    for spec in "${specs[@]}"; do
+        read -r cmd opt code past <<<"$spec"
+        for value in "${bad[@]}" "$past"; do
+            run "$CERTCTL" "$cmd" "$opt" "$value" www
+            if [ "$status" -ne "$code" ] || [[ $output != *"$opt wants"* ]]; then
+                echo "$cmd $opt '$value': exit $status: $output"
+                return 1
+            fi
+        done
+    done
+    # Before the command, too; and a duration is no number of seconds.
+    for value in "${bad[@]}" 5s 1m 86401; do
+        run "$CERTCTL" --lock-timeout "$value" rekey www
+        assert_failure 2
+        assert_output --partial "--lock-timeout wants seconds from 0 to 86400"
+    done
+    [ "$(tree_sum "$CERTDIR")" = "$before" ]
+}
+
+@test "numeric options take their whole documented range" {
+    common_setup
+    mk www
+    run "$CERTCTL" --lock-timeout 86400 check --warn 0 --crit 0 --timeout 3600 --jobs 64 www
+    assert_success
+    run "$CERTCTL" check --lock-timeout 0.5 --warn 100000 --crit 100000d --jobs 1 www
+    assert_failure 2
+    run "$CERTCTL" check --warn 36h --crit 1s --timeout 1 www
+    assert_success
+}

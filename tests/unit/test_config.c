@@ -561,6 +561,78 @@ static void test_err_keep_generations(void **state)
 	    "  keep_generations: many\n", 2, "'keep_generations'");
 }
 
+/*
+ * Every numeric value against the class of lenient input (issue 16): NaN
+ * and infinities, hex, exponents, signs, negative zero, blanks, leading
+ * zeros, overflow, trailing garbage. Each template quotes the value (so
+ * that YAML keeps the blanks) and appends the unit its key wants.
+ */
+static void test_err_number_class(void **state)
+{
+	static const struct { const char *text, *key, *unit; } keys[] = {
+		{ "defaults:\n  keep_generations: \"%s%s\"\n", "'keep_generations'", "" },
+		{ "defaults:\n  key: {type: rsa, bits: \"%s%s\"}\n", "'bits'", "" },
+		{ "defaults:\n  ocsp: {min_validity_percent: \"%s%s\"}\n",
+		  "'min_validity_percent'", "" },
+		{ "defaults:\n  ocsp: {min_validity: \"%s%s\"}\n", "'min_validity'", "d" },
+		{ "defaults:\n  renew_before: \"%s%s\"\n", "'renew_before'", "%" },
+		{ "defaults:\n  renew_before: \"%s%s\"\n", "'renew_before'", "d" },
+		{ "defaults:\n  check: {warn: \"%s%s\"}\n", "'warn'", "d" },
+		{ "defaults:\n  key_mode: \"%s%s\"\n", "'key_mode'", "" },
+		{ "sources:\n  s:\n    type: http\n    url: https://x.example/{name}\n"
+		  "    timeout: {total: \"%s%s\"}\n", "'total'", "s" },
+	};
+	static const char *const values[] = { "nan", "NAN", "inf", "-inf", "0x10", "0X10",
+		"1e3", "1e400", "-0", "+5", "-5", " 5", "5 ", "\\t5", "", "0010", "5x", "5.5.5",
+		"99999999999999999999999999999", "1,5", "0b11" };
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int line = 1;
+
+		for (const char *p = keys[i].text; *p != '%'; p++)
+			line += *p == '\n';
+		for (size_t j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
+			snprintf(text, sizeof(text), keys[i].text, values[j], keys[i].unit);
+			expect_error(text, line, keys[i].key);
+			test_teardown(NULL);
+		}
+	}
+}
+
+/* The ranges of section 6, at their edges. */
+static void test_number_edges(void **state)
+{
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	cfg = load_ok("defaults:\n"
+	    "  keep_generations: 100\n"
+	    "  key: {type: rsa, bits: 16384}\n"
+	    "  ocsp: {min_validity_percent: 0.5, min_validity: 0s}\n"
+	    "  renew_before: 99.5%\n"
+	    "  key_mode: \"640\"\n"
+	    "  check: {warn: 100000d, crit: 0d}\n");
+	cc_config_policy(cfg, "x", &pol);
+	assert_int_equal(pol.keep_generations, 100);
+	assert_int_equal(pol.key.bits, 16384);
+	assert_true(pol.ocsp_min_validity_percent == 0.5);
+	assert_int_equal(pol.ocsp_min_validity, 0);
+	assert_true(pol.renew_before.percent == 99.5);
+	assert_int_equal(pol.key_mode, 0640);
+	assert_int_equal(pol.check_warn, 100000 * DAY);
+	test_teardown(NULL);
+	expect_error("defaults:\n  check: {warn: 100001d}\n", 2, "'warn'", "100000d");
+	test_teardown(NULL);
+	expect_error("defaults:\n  renew_before: 0d\n", 2, "'renew_before'");
+	test_teardown(NULL);
+	expect_error("defaults:\n  key_mode: \"01640\"\n", 2, "'key_mode'");
+	test_teardown(NULL);
+	expect_error("defaults:\n  key: {type: rsa, bits: 16385}\n", 2, "'bits'", "16384");
+}
+
 static void test_err_renew_percent(void **state)
 {
 	(void)state;
@@ -671,7 +743,7 @@ static void test_err_source_timeout(void **state)
 	    "  fleet:\n"
 	    "    type: http\n"
 	    "    url: https://store.example/{name}\n"
-	    "    timeout: {total: 0s}\n", 5, "'total'", "1s and 1h");
+	    "    timeout: {total: 0s}\n", 5, "'total'", "from 1s to 1h");
 	expect_error("sources:\n"
 	    "  fleet:\n"
 	    "    type: http\n"
@@ -827,6 +899,8 @@ int main(void)
 		T(test_err_acme_without_directory),
 		T(test_err_http_without_url),
 		T(test_err_source_timeout),
+		T(test_err_number_class),
+		T(test_number_edges),
 		T(test_err_challenge_webroot_and_listen),
 		T(test_err_dns01_without_hook),
 		T(test_err_defaults_undefined_source),
