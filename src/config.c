@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "certctl/config.h"
+#include "certctl/domain.h"
 #include "certctl/number.h"
 #include "certctl/store.h"
 
@@ -479,13 +480,40 @@ static int parse_sources(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
 	return 0;
 }
 
+/*
+ * Each of the entry's domains (N, a list, or KEYNODE for the entry's own
+ * name) is an identifier a CA can certify; kept in its normal form.
+ */
+static int check_domains(struct ctx *c, struct cc_cert_conf *cert, yaml_node_t *n,
+    yaml_node_t *keynode)
+{
+	char norm[CC_DOMAIN_MAX + 1];
+	struct cc_err why;
+	yaml_node_t *at;
+
+	for (size_t i = 0; i < cert->ndomains; i++) {
+		at = n != NULL ? node_at(c, n->data.sequence.items.start[i]) : keynode;
+		if (cc_domain_normalize(cert->domains[i], norm, sizeof(norm), &why) == -1)
+			return fail(c, at, "domain '%s' of '%s': %s", cert->domains[i],
+			    cert->name, why.msg);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cert->domains[j], norm) == 0)
+				return fail(c, at, "domain '%s' of '%s' is given twice",
+				    cert->domains[i], cert->name);
+		free(cert->domains[i]);
+		if ((cert->domains[i] = strdup(norm)) == NULL)
+			return cc_err_set(c->err, "out of memory");
+	}
+	return 0;
+}
+
 static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
     yaml_node_t *n, struct cc_cert_conf *cert)
 {
 	static const char *const keys[] = { "domains", "deploy_hook", POLICY_KEYS, NULL };
 	char mapped[CC_NAME_MAX + 1];
 	const char *k;
-	yaml_node_t *v;
+	yaml_node_t *v, *list = NULL;
 
 	if (cc_name_from_domain(name, mapped, sizeof(mapped)) == -1)
 		return fail(c, keynode, "certificate name '%s' is not a valid name "
@@ -500,8 +528,10 @@ static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
 	FOR_PAIRS(c, n, k, v, p) {
 		int rc;
 
-		if (!strcmp(k, "domains"))
+		if (!strcmp(k, "domains")) {
+			list = v;
 			rc = get_list(c, k, v, &cert->domains, &cert->ndomains);
+		}
 		else if (!strcmp(k, "deploy_hook"))
 			rc = get_string(c, k, v, &cert->deploy_hook);
 		else
@@ -516,8 +546,9 @@ domains:
 		    (cert->domains[0] = strdup(name)) == NULL)
 			return cc_err_set(c->err, "out of memory");
 		cert->ndomains = 1;
+		list = NULL;
 	}
-	return 0;
+	return check_domains(c, cert, list, keynode);
 }
 
 static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
@@ -574,6 +605,18 @@ static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 	return 0;
 }
 
+/* libyaml keeps a "\0" escape inside a scalar, where every C string ends:
+ * refuse it rather than read a shorter value than the file says. */
+static int check_no_nul(struct ctx *c)
+{
+	for (yaml_node_t *n = c->doc->nodes.start; n < c->doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE &&
+		    strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+			return fail(c, n, "the value '%s' is cut short by a NUL character",
+			    (const char *)n->data.scalar.value);
+	return 0;
+}
+
 static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 {
 	static const char *const keys[] = { "certdir", "trust", "defaults", "sources",
@@ -581,6 +624,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 	const char *k;
 	yaml_node_t *v;
 
+	if (check_no_nul(c) == -1)
+		return -1;
 	/* An empty file is a valid config with every default. */
 	if (root == NULL || (root->type == YAML_SCALAR_NODE && *scalar(root) == '\0'))
 		return 0;
@@ -682,115 +727,4 @@ out:
 	fclose(fp);
 	cc_config_free(cfg);
 	return rc;
-}
-
-static void free_list(char **list, size_t n)
-{
-	for (size_t i = 0; list != NULL && i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
-static void free_policy(struct cc_policy *p)
-{
-	free(p->source);
-	free(p->owner);
-	free(p->group);
-}
-
-void cc_config_free(struct cc_config *cfg)
-{
-	if (cfg == NULL)
-		return;
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		struct cc_source *s = &cfg->sources[i];
-		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
-			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
-			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file };
-		for (size_t j = 0; j < sizeof(strings) / sizeof(strings[0]); j++)
-			free(strings[j]);
-		free_list(s->contact, s->ncontact);
-	}
-	for (size_t i = 0; i < cfg->ncerts; i++) {
-		free(cfg->certs[i].name);
-		free(cfg->certs[i].deploy_hook);
-		free_list(cfg->certs[i].domains, cfg->certs[i].ndomains);
-		free_policy(&cfg->certs[i].policy);
-	}
-	free(cfg->sources);
-	free(cfg->certs);
-	free_policy(&cfg->defaults);
-	free(cfg->certdir);
-	free(cfg->trust);
-	free(cfg->path);
-	free(cfg);
-}
-
-const struct cc_cert_conf *cc_config_cert(const struct cc_config *cfg, const char *name)
-{
-	for (size_t i = 0; cfg != NULL && i < cfg->ncerts; i++)
-		if (strcmp(cfg->certs[i].name, name) == 0)
-			return &cfg->certs[i];
-	return NULL;
-}
-
-const struct cc_source *cc_config_source(const struct cc_config *cfg, const char *name)
-{
-	for (size_t i = 0; cfg != NULL && name != NULL && i < cfg->nsources; i++)
-		if (strcmp(cfg->sources[i].name, name) == 0)
-			return &cfg->sources[i];
-	return NULL;
-}
-
-/* Copy into DST every field SRC sets. */
-static void overlay(struct cc_policy *dst, const struct cc_policy *src)
-{
-	unsigned s = src->set;
-
-	if (s & CC_P_KEY)
-		dst->key = src->key;
-	if (s & CC_P_RENEW)
-		dst->renew_before = src->renew_before;
-	if (s & CC_P_SOURCE)
-		dst->source = src->source;
-	if (s & CC_P_FILES)
-		dst->combined = src->combined;
-	if (s & CC_P_OWNER)
-		dst->owner = src->owner;
-	if (s & CC_P_GROUP)
-		dst->group = src->group;
-	if (s & CC_P_KEY_MODE)
-		dst->key_mode = src->key_mode;
-	if (s & CC_P_OCSP_MIN)
-		dst->ocsp_min_validity = src->ocsp_min_validity;
-	if (s & CC_P_OCSP_PCT)
-		dst->ocsp_min_validity_percent = src->ocsp_min_validity_percent;
-	if (s & CC_P_WARN)
-		dst->check_warn = src->check_warn;
-	if (s & CC_P_CRIT)
-		dst->check_crit = src->check_crit;
-	if (s & CC_P_KEEP)
-		dst->keep_generations = src->keep_generations;
-	dst->set |= s;
-}
-
-void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out)
-{
-	const struct cc_cert_conf *cert = cc_config_cert(cfg, name);
-
-	memset(out, 0, sizeof(*out));
-	out->key.type = CC_KEY_EC;
-	snprintf(out->key.curve, sizeof(out->key.curve), "P-256");
-	out->renew_before.percent = 100.0 / 3;
-	out->key_mode = 0600;
-	out->ocsp_min_validity = 3 * 86400;
-	out->ocsp_min_validity_percent = 42.8;
-	out->check_warn = 21 * 86400;
-	out->check_crit = 7 * 86400;
-	out->keep_generations = CC_KEEP_GENERATIONS;
-	if (cfg != NULL)
-		overlay(out, &cfg->defaults);
-	if (cert != NULL)
-		overlay(out, &cert->policy);
-	out->set = 0;
 }

@@ -121,3 +121,30 @@ setup() {
     run "$CERTCTL" check --warn 36h --crit 1s --timeout 1 www
     assert_success
 }
+
+# Issue 16: a domain with '/', ';' or a blank went into CSRs and hooks, and
+# a "\0" cut a value short without a word.
+@test "a config with a bad domain or a NUL in a value is refused with its line" {
+    common_setup
+    mk www
+    before=$(tree_sum "$CERTDIR")
+    local d
+    for d in 'www.example.com/x' 'a;b.example.com' 'a b.example.com' 'www.example.com.' \
+        'w*.example.com' '*.192.0.2.1' 'www.example.com\0.evil.test'; do
+        write_config "certificates:
+  www:
+    domains: [www.example.com, \"$d\"]"
+        run "$CERTCTL" rekey www
+        assert_failure 2
+        assert_output --partial "$CONFIG:5:"
+        run "$CERTCTL" check www
+        assert_failure 3
+        assert_output --partial "$CONFIG:5:"
+    done
+    [ "$(tree_sum "$CERTDIR")" = "$before" ]
+    write_config "certificates:
+  www:
+    domains: [www.example.com, 192.0.2.1, \"2001:db8::1\", \"*.example.com\"]"
+    run "$CERTCTL" check www
+    refute_output --partial "$CONFIG"
+}

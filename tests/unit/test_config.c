@@ -815,6 +815,68 @@ static void test_err_invalid_cert_name(void **state)
 	    "    domains: [example.com]\n", 3, "'../etc'");
 }
 
+/* Issue 16: domains were never checked, and the entry's name when it is
+ * its own domain neither. Each error names the line of the bad one. */
+static void test_err_domains(void **state)
+{
+	static const char *const bad[] = { "www/example.com", "a;b.example", "a b.example",
+		"www.example.com.", "w*.example.com", "*.192.0.2.1", "-x.example", "192.0.2",
+		"www..example.com", "http://x.example", "x.example:443", "[::1]", "_.example" };
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "certificates:\n"
+		    "  www.example.com:\n"
+		    "    domains:\n"
+		    "      - www.example.com\n"
+		    "      - \"%s\"\n", bad[i]);
+		expect_error(text, 5, "domain", "'www.example.com'");
+		test_teardown(NULL);
+	}
+	/* An entry without domains is its own: its name must be one. */
+	expect_error("certificates:\n"
+	    "  a.example:\n"
+	    "  _.example.com:\n", 3, "domain '_.example.com'");
+	test_teardown(NULL);
+	expect_error("certificates:\n"
+	    "  www.example.com: {domains: [www.example.com, WWW.example.com]}\n", 2,
+	    "given twice");
+}
+
+static void test_domains_normalized(void **state)
+{
+	const struct cc_cert_conf *c;
+	struct cc_config *cfg;
+
+	(void)state;
+	cfg = load_ok("certificates:\n"
+	    "  www.example.com: {domains: [WWW.Example.com, 192.0.2.1, \"2001:DB8:0::1\", "
+	    "\"*.Example.com\"]}\n");
+	c = cc_config_cert(cfg, "www.example.com");
+	assert_non_null(c);
+	assert_int_equal(c->ndomains, 4);
+	assert_string_equal(c->domains[0], "www.example.com");
+	assert_string_equal(c->domains[1], "192.0.2.1");
+	assert_string_equal(c->domains[2], "2001:db8::1");
+	assert_string_equal(c->domains[3], "*.example.com");
+}
+
+/* A "\0" escape used to cut the value short, silently. */
+static void test_err_nul_in_scalar(void **state)
+{
+	(void)state;
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "    domains: [\"www.example.com\\0.evil.test\"]\n", 3, "NUL");
+	test_teardown(NULL);
+	expect_error("certdir: /etc/certdir\n"
+	    "trust: \"/etc/ssl/a.pem\\0\"\n", 2, "NUL");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  \"source\\0x\": le\n", 2, "NUL");
+}
+
 static void test_err_duplicate_cert_after_mapping(void **state)
 {
 	(void)state;
@@ -906,6 +968,9 @@ int main(void)
 		T(test_err_defaults_undefined_source),
 		T(test_err_cert_undefined_source),
 		T(test_err_invalid_cert_name),
+		T(test_err_domains),
+		T(test_domains_normalized),
+		T(test_err_nul_in_scalar),
 		T(test_err_duplicate_cert_after_mapping),
 		T(test_err_malformed_yaml),
 		T(test_err_second_document),
