@@ -1,4 +1,5 @@
 /* certctl check: report the health of installed sets (monitoring exit codes). */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +77,12 @@ static int emit(const struct cc_buf *report, const char *output)
 	struct cc_err err;
 
 	if (output == NULL) {
-		fwrite(report->data, 1, report->len, stdout);
-		return fflush(stdout) == 0 ? 0 : -1;
+		/* main reports a failed write (cc_stdout_close) as UNKNOWN. */
+		if (fwrite(report->data, 1, report->len, stdout) == report->len &&
+		    fflush(stdout) == 0)
+			return 0;
+		cc_stdout_failed(errno);
+		return -1;
 	}
 	if (cc_write_file_atomic(output, report->data, report->len, 0644, &err) == -1) {
 		cc_error("%s", err.msg);

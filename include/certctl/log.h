@@ -61,4 +61,14 @@ void cc_progress(size_t done, size_t total);
 void cc_capture_start(void);
 char **cc_capture_take(int errors, size_t *count);
 
+/*
+ * Standard output that cannot be written (a full disk, /dev/full, a
+ * closed descriptor) is a failure, not a quiet exit 0. cc_stdout_failed
+ * notes the errno of a failed write made outside cc_say; cc_stdout_close
+ * flushes and closes stdout at exit and returns -1 with ERR set to
+ * "cannot write to stdout: REASON" when any write to it failed.
+ */
+void cc_stdout_failed(int errnum);
+int cc_stdout_close(struct cc_err *err);
+
 #endif

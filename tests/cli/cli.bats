@@ -148,3 +148,59 @@ setup() {
     run "$CERTCTL" check www
     refute_output --partial "$CONFIG"
 }
+
+# Issue 15/16: output that never reached stdout exited 0. Now a failed
+# write is an error on stderr: exit 1 where nothing changed, 3 for check,
+# and 0 only where a set did change (it needs its reload all the same).
+@test "a failed write to stdout is an error, not a silent exit 0" {
+    common_setup
+    mk www
+    local m="cannot write to stdout: No space left on device"
+    for args in --help --version "help check" "help"; do
+        # shellcheck disable=SC2086 # the words are the arguments
+        run --separate-stderr "$CERTCTL" $args
+        assert_success
+        run --separate-stderr sh -c "exec \"\$0\" $args >/dev/full" "$CERTCTL"
+        [ "$status" -eq 1 ] && [ "$stderr" = "certctl: $m" ] ||
+            { echo "$args: exit $status: $stderr"; return 1; }
+    done
+    for args in "check --help" "check www" "check --json www" "--json check www" \
+        "check --format nagios www" "check --format prometheus www"; do
+        run --separate-stderr sh -c "exec \"\$0\" $args >/dev/full" "$CERTCTL"
+        [ "$status" -eq 3 ] && [[ $stderr == *"$m"* ]] ||
+            { echo "$args: exit $status: $stderr"; return 1; }
+    done
+    # A closed stdout is the same failure, for another reason.
+    run --separate-stderr sh -c 'exec "$0" check www >&-' "$CERTCTL"
+    assert_equal "$status" 3
+    [[ $stderr == *"cannot write to stdout: Bad file descriptor"* ]]
+    "$CERTCTL" rekey www
+    for args in "rekey --print-csr www" "rekey --print-tlsa www" "--json import www \
+        --cert $PKI/www.crt --key $PKI/www.key --chain $PKI/www.chain.pem"; do
+        run --separate-stderr sh -c "exec \"\$0\" $args >/dev/full" "$CERTCTL"
+        [ "$status" -eq 1 ] && [[ $stderr == *"$m"* ]] ||
+            { echo "$args: exit $status: $stderr"; return 1; }
+    done
+    # rekey made a pending key: it changed, so 0, with the error said.
+    run --separate-stderr sh -c 'exec "$0" rekey -f www >/dev/full' "$CERTCTL"
+    assert_success
+    [[ $stderr == *"$m"* ]]
+}
+
+@test "--json keeps -v debug lines out of \"errors\"" {
+    common_setup
+    mk www
+    run --separate-stderr "$CERTCTL" -vv --json import www --cert "$PKI/www.crt" \
+        --key "$PKI/www.key" --chain "$PKI/www.chain.pem"
+    assert_equal "$status" 10
+    # The debug lines still reach stderr, for the operator who asked.
+    [ -n "$stderr" ]
+    [ "$(jq -c .errors <<<"$output")" = "[]" ]
+    [ "$(jq -r .exit <<<"$output")" = 10 ]
+    # An error is an error still.
+    run --separate-stderr "$CERTCTL" -vv --json import www --cert "$PKI/www.crt" \
+        --key /nonexistent
+    assert_equal "$status" 1
+    [ "$(jq '.errors | length' <<<"$output")" -eq 1 ]
+    [[ $(jq -r '.errors[0]' <<<"$output") == *"/nonexistent"* ]]
+}
