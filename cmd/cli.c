@@ -161,7 +161,7 @@ int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
 	if (cc_store_open(cli->certdir, mode, mode == CC_STORE_WRITE ? cli->lock_timeout : 0,
 	    store, &err) == -1) {
 		cc_error("%s", err.msg);
-		rc = EXIT_FAILED;
+		rc = err.config ? EXIT_USAGE : EXIT_FAILED;
 		goto fail;
 	}
 	if (cli_names(cli, *store, all, argc, argv, names, count) == -1)

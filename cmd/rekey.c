@@ -64,7 +64,7 @@ static int print_pending_csr(struct cli *cli, const char *arg)
 	    cc_store_load_pending(store, name, &pending, &err) == -1) {
 		cc_error("%s", err.msg);
 		cc_store_close(store);
-		return EXIT_FAILED;
+		return err.config ? EXIT_USAGE : EXIT_FAILED;
 	}
 	if (!pending.files[CC_F_CSR].present)
 		cc_error("'%s' has no pending CSR (run 'certctl rekey %s' first)", name, name);
@@ -98,6 +98,7 @@ static int print_tlsa(struct cli *cli, const char *arg)
 			cc_stdout_failed(errno);
 	} else {
 		cc_error("%s", err.msg);
+		rc = err.config ? EXIT_USAGE : EXIT_FAILED;
 	}
 	cc_buf_free(&out);
 	cc_store_close(store);

@@ -14,6 +14,8 @@ int cc_verbosity;
 
 static void vformat(struct cc_err *err, size_t off, const char *fmt, va_list ap)
 {
+	if (off == 0)
+		err->config = 0;
 	if (off < sizeof(err->msg))
 		vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
 }
@@ -27,6 +29,19 @@ int cc_err_set(struct cc_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vformat(err, 0, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int cc_err_config(struct cc_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vformat(err, 0, fmt, ap);
+	va_end(ap);
+	err->config = 1;
 	return -1;
 }
 
@@ -69,15 +84,18 @@ int cc_err_openssl(struct cc_err *err, const char *fmt, ...)
 int cc_err_prefix(struct cc_err *err, const char *fmt, ...)
 {
 	char old[CC_ERR_MAX];
+	int config;
 	size_t len;
 	va_list ap;
 
 	if (err == NULL)
 		return -1;
 	memcpy(old, err->msg, sizeof(old));
+	config = err->config;
 	va_start(ap, fmt);
 	vformat(err, 0, fmt, ap);
 	va_end(ap);
+	err->config = config;
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", old);
 	return -1;

@@ -204,3 +204,49 @@ setup() {
     [ "$(jq '.errors | length' <<<"$output")" -eq 1 ]
     [[ $(jq -r '.errors[0]' <<<"$output") == *"/nonexistent"* ]]
 }
+
+# Issue 16: an unsafe certdir is the operator's setup, not a failed run:
+# docs/certdir.md says 2 (check 3), and the writing commands exited 1.
+@test "an unsafe certdir is a configuration error for every command" {
+    common_setup
+    mk www
+    local import="import www --cert $PKI/www.crt --key $PKI/www.key --chain $PKI/www.chain.pem"
+    local cmds=("download www" "staple www" "$import" "rekey www" "rekey --print-csr www"
+        "rekey --print-tlsa www" "import --from-certbot $BATS_TEST_TMPDIR/le" "check www")
+    mkdir -p "$BATS_TEST_TMPDIR/le/live/www"
+    cp "$PKI/www.crt" "$BATS_TEST_TMPDIR/le/live/www/cert.pem"
+    cp "$PKI/www.key" "$BATS_TEST_TMPDIR/le/live/www/privkey.pem"
+    cp "$PKI/www.chain.pem" "$BATS_TEST_TMPDIR/le/live/www/chain.pem"
+    local how cmd want
+    for how in group world owner live-link file; do
+        case $how in
+        group) chmod 0775 "$CERTDIR" ;;
+        world) chmod 0757 "$CERTDIR" ;;
+        owner) chown 65534 "$CERTDIR" ;;
+        live-link) mv "$CERTDIR/.live" "$CERTDIR/.live.real"
+            ln -s .live.real "$CERTDIR/.live" ;;
+        file) mv "$CERTDIR" "$CERTDIR.dir"
+            touch "$CERTDIR" ;;
+        esac
+        before=$(tree_sum "$BATS_TEST_TMPDIR")
+        for cmd in "${cmds[@]}"; do
+            want=2
+            [[ $cmd == check* ]] && want=3
+            # shellcheck disable=SC2086 # the words are the arguments
+            run "$CERTCTL" $cmd
+            if [ "$status" -ne "$want" ] || [[ $output != *"$CERTDIR"* ]]; then
+                echo "$how: $cmd: exit $status: $output"
+                return 1
+            fi
+        done
+        [ "$(tree_sum "$BATS_TEST_TMPDIR")" = "$before" ]
+        case $how in
+        group | world) chmod 0755 "$CERTDIR" ;;
+        owner) chown 0 "$CERTDIR" ;;
+        live-link) rm "$CERTDIR/.live"
+            mv "$CERTDIR/.live.real" "$CERTDIR/.live" ;;
+        file) rm "$CERTDIR"
+            mv "$CERTDIR.dir" "$CERTDIR" ;;
+        esac
+    done
+}

@@ -96,7 +96,7 @@ static const char *write_conf(const char *text)
 /* Load TEXT, which must be valid; the config stays in cur_cfg. */
 static struct cc_config *load_ok(const char *text)
 {
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	int rc;
 
 	rc = cc_config_load(write_conf(text), &cur_cfg, &err);
@@ -116,7 +116,7 @@ static struct cc_config *load_ok(const char *text)
  */
 static void check_error(const char *text, int line, int alt_line, ...)
 {
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	char want[PATH_MAX + 32], alt[PATH_MAX + 32];
 	const char *needle;
 	va_list ap;
@@ -156,7 +156,7 @@ static void test_example_file(void **state)
 {
 	const char *src = getenv("CERTCTL_SRC");
 	char path[PATH_MAX];
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	const struct cc_source *le, *fleet;
 	const struct cc_cert_conf *www;
 	const struct cc_policy *d;
@@ -910,7 +910,7 @@ static void test_err_second_document(void **state)
 
 static void test_err_missing_file(void **state)
 {
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	char path[PATH_MAX];
 
 	(void)state;
