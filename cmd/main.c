@@ -1,7 +1,10 @@
 /* certctl: global options, then dispatch to cmd_NAME(). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <jansson.h>
 
@@ -121,6 +124,22 @@ static int finish(const char *command, int rc)
 	return rc == 0 || rc == EXIT_UNCHANGED ? EXIT_FAILED : rc;
 }
 
+/*
+ * Private keys live in this process's memory: a core dump (SIGQUIT, a
+ * crash, a core_pattern that pipes cores away) would write them out. No
+ * core file, and not dumpable, which also keeps other processes of the
+ * same user from reading its memory through /proc or ptrace.
+ */
+static void no_core_dumps(void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) == -1)
+		cc_error("cannot turn core dumps off: %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		cc_error("cannot make the process undumpable: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -132,6 +151,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int opt, rc;
 
+	no_core_dumps();
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
