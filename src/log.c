@@ -36,12 +36,12 @@ int cc_err_config(struct cc_err *err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL)
-		return -1;
 	va_start(ap, fmt);
-	vformat(err, 0, fmt, ap);
+	if (err != NULL) {
+		vformat(err, 0, fmt, ap);
+		err->config = 1;
+	}
 	va_end(ap);
-	err->config = 1;
 	return -1;
 }
 
