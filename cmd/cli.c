@@ -143,6 +143,7 @@ void cli_help(struct cli *cli, const char *usage)
 {
 	fputs(usage, stdout);
 	cli->json = 0;
+	cli->help = 1;
 }
 
 int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,

@@ -25,6 +25,7 @@ struct cli {
 	const char *certdir;      /* -d, CERTCTL_CERTDIR, config, /etc/certdir */
 	int json;
 	int dry_run;
+	int help;                 /* the run printed a usage (-h): it changed nothing */
 	double lock_timeout;
 	struct cc_config *cfg;    /* NULL when there is no config file */
 };

@@ -110,16 +110,16 @@ static void print_json_result(const char *command, int rc)
  * still exits 0, since the set needs its reload; one that changed nothing
  * exits 1, check 3 (UNKNOWN), anything else (help, version) 1.
  */
-static int finish(const char *command, int rc)
+static int finish(const struct cli *cli, int rc)
 {
 	struct cc_err err;
 
 	if (cc_stdout_close(&err) == 0)
 		return rc;
 	cc_error("%s", err.msg);
-	if (command != NULL && strcmp(command, "check") == 0)
+	if (cli->command != NULL && strcmp(cli->command, "check") == 0)
 		return 3;
-	if (command != NULL && rc == EXIT_CHANGED)
+	if (cli->command != NULL && !cli->help && rc == EXIT_CHANGED)
 		return rc;
 	return rc == 0 || rc == EXIT_UNCHANGED ? EXIT_FAILED : rc;
 }
@@ -156,11 +156,11 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			print_main_usage(stdout);
-			return finish(NULL, 0);
+			return finish(&cli, 0);
 		}
 		if (opt == OPT_VERSION) {
 			printf("certctl %s (%s)\n", CERTCTL_VERSION, OpenSSL_version(OPENSSL_VERSION));
-			return finish(NULL, 0);
+			return finish(&cli, 0);
 		}
 		rc = cli_global_option(&cli, opt, optarg);
 		if (rc == -1)
@@ -179,14 +179,14 @@ int main(int argc, char **argv)
 		/* "help help" is as good a way as any to ask for the overview. */
 		if (optind + 1 >= argc || strcmp(argv[optind + 1], "help") == 0) {
 			print_main_usage(stdout);
-			return finish(NULL, 0);
+			return finish(&cli, 0);
 		}
 		if ((cmd = find_command(argv[optind + 1])) == NULL) {
 			cc_error("unknown command '%s'", argv[optind + 1]);
 			return EXIT_USAGE;
 		}
 		cli_help(&cli, cmd->usage);
-		return finish(NULL, 0);
+		return finish(&cli, 0);
 	}
 	if ((cmd = find_command(argv[optind])) == NULL) {
 		cc_error("unknown command '%s' (see 'certctl --help')", argv[optind]);
@@ -203,5 +203,5 @@ int main(int argc, char **argv)
 	rc = rc == -1 ? usage_exit(cmd->name) : rc;
 	if (cli.json && strcmp(cmd->name, "check") != 0)
 		print_json_result(cmd->name, rc);
-	return finish(cmd->name, rc);
+	return finish(&cli, rc);
 }

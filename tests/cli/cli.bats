@@ -156,7 +156,8 @@ setup() {
     common_setup
     mk www
     local m="cannot write to stdout: No space left on device"
-    for args in --help --version "help check" "help"; do
+    for args in --help --version "help check" "help" "rekey --help" "download --help" \
+        "import --help" "staple --help"; do
         # shellcheck disable=SC2086 # the words are the arguments
         run --separate-stderr "$CERTCTL" $args
         assert_success
