@@ -379,7 +379,7 @@ start_tls_server() { # CERT KEY CHAIN
 # of another user, so as root certctl runs as nobody here, on a certdir of
 # theirs; both are read from /proc while certctl waits on the server.
 @test "certctl runs with core dumps off and is not dumpable" {
-    local x pid
+    local _ pid
     U=$(mktemp -d /tmp/certctl-core.XXXXXX)
     chmod 0755 "$U"
     CERTDIR=$U/certdir
@@ -403,7 +403,7 @@ c, _ = s.accept()
 open(sys.argv[2] + "/accepted", "w").close()
 time.sleep(600)' "$PORT" "$U" &
     SERVER_PID=$!
-    for x in $(seq 1 $((100 * SLOWDOWN))); do
+    for _ in $(seq 1 $((100 * SLOWDOWN))); do
         [ -e "$U/listening" ] && break
         sleep 0.1
     done
@@ -411,7 +411,7 @@ time.sleep(600)' "$PORT" "$U" &
     "${as[@]}" sh -c 'ulimit -c unlimited; exec "$@"' sh env CERTCTL_CONFIG="$U/certctl.conf" \
         CERTCTL_CERTDIR="$CERTDIR" "$CERTCTL" check --timeout 600 --connect "127.0.0.1:$PORT" www 3>&- &
     pid=$!
-    for x in $(seq 1 $((100 * SLOWDOWN))); do
+    for _ in $(seq 1 $((100 * SLOWDOWN))); do
         [ -e "$U/accepted" ] || ! kill -0 "$pid" 2>/dev/null && break
         sleep 0.1
     done

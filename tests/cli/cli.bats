@@ -84,14 +84,14 @@ setup() {
     mk www
     before=$(tree_sum "$CERTDIR")
     local bad=(nan NaN inf -inf infinity 0x10 0X1A 1e3 1e400 -0 +0 +5 -1 ' 5' '5 '
-        $'5\n' '' 010 5x 5.5.5 1,5 99999999999999999999999999)
+        $'5\n' '' 010 5x 5.5.5 '1,5' 99999999999999999999999999)
     # COMMAND OPTION EXIT ONE-PAST-THE-RANGE
     local specs=("check --warn 3 100001" "check --crit 3 100001" "check --timeout 3 3601"
         "check --jobs 3 65" "check --lock-timeout 3 86401" "download --splay 2 86401"
         "download --jobs 2 0" "rekey --bits 2 16385" "rekey --jobs 2 65"
         "staple --timeout 2 601" "staple --jobs 2 0" "rekey --lock-timeout 2 86401"
         "import --lock-timeout 2 86400.5")
-    local spec cmd opt code value
+    local spec cmd opt code past value
     for spec in "${specs[@]}"; do
         read -r cmd opt code past <<<"$spec"
         for value in "${bad[@]}" "$past"; do
@@ -172,6 +172,7 @@ setup() {
             { echo "$args: exit $status: $stderr"; return 1; }
     done
     # A closed stdout is the same failure, for another reason.
+    # shellcheck disable=SC2016 # for that sh to expand
     run --separate-stderr sh -c 'exec "$0" check www >&-' "$CERTCTL"
     assert_equal "$status" 3
     [[ $stderr == *"cannot write to stdout: Bad file descriptor"* ]]
@@ -183,6 +184,7 @@ setup() {
             { echo "$args: exit $status: $stderr"; return 1; }
     done
     # rekey made a pending key: it changed, so 0, with the error said.
+    # shellcheck disable=SC2016 # for that sh to expand
     run --separate-stderr sh -c 'exec "$0" rekey -f www >/dev/full' "$CERTCTL"
     assert_success
     [[ $stderr == *"$m"* ]]
