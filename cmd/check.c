@@ -1,4 +1,5 @@
 /* certctl check: report the health of installed sets (monitoring exit codes). */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "certctl/health.h"
 #include "certctl/http.h"
 #include "certctl/log.h"
+#include "certctl/number.h"
 #include "certctl/parallel.h"
 #include "certctl/report.h"
 #include "certctl/revocation.h"
@@ -57,16 +59,16 @@ static void check_one(size_t i, void *arg)
 /* Days as a plain number, or a duration such as 21d or 36h. */
 static int parse_days(const char *opt, const char *arg, long *seconds)
 {
-	char *end;
-	long days = strtol(arg, &end, 10);
+	long days;
 
-	if (*arg >= '0' && *arg <= '9' && *end == '\0' && days <= 36500) {
+	if (cc_number_whole(arg, 0, CC_DURATION_MAX / 86400, &days) == 0) {
 		*seconds = days * 86400;
 		return 0;
 	}
-	if ((*seconds = cc_parse_duration(arg)) >= 0)
+	if (cc_number_duration(arg, 0, CC_DURATION_MAX, seconds) == 0)
 		return 0;
-	cc_error("%s wants a number of days, not '%s'", opt, arg);
+	cc_error("%s wants days from 0 to %ld, or a duration such as 21d or 36h, not '%s'",
+	    opt, CC_DURATION_MAX / 86400, arg);
 	return -1;
 }
 
@@ -75,8 +77,12 @@ static int emit(const struct cc_buf *report, const char *output)
 	struct cc_err err;
 
 	if (output == NULL) {
-		fwrite(report->data, 1, report->len, stdout);
-		return fflush(stdout) == 0 ? 0 : -1;
+		/* main reports a failed write (cc_stdout_close) as UNKNOWN. */
+		if (fwrite(report->data, 1, report->len, stdout) == report->len &&
+		    fflush(stdout) == 0)
+			return 0;
+		cc_stdout_failed(errno);
+		return -1;
 	}
 	if (cc_write_file_atomic(output, report->data, report->len, 0644, &err) == -1) {
 		cc_error("%s", err.msg);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "certctl/log.h"
+#include "certctl/number.h"
 #include "cli.h"
 
 #define DEFAULT_CONFIG "/etc/certctl.conf"
@@ -13,8 +14,6 @@
 
 int cli_global_option(struct cli *cli, int opt, const char *arg)
 {
-	char *end;
-
 	switch (opt) {
 	case 'c':
 		cli->config_path = arg;
@@ -38,10 +37,9 @@ int cli_global_option(struct cli *cli, int opt, const char *arg)
 			cc_capture_start();
 		return 1;
 	case OPT_LOCK_TIMEOUT:
-		errno = 0;
-		cli->lock_timeout = strtod(arg, &end);
-		if (errno || *arg == '\0' || *end != '\0' || cli->lock_timeout < 0) {
-			cc_error("--lock-timeout wants seconds, not '%s'", arg);
+		if (cc_number_decimal(arg, 0, CLI_LOCK_TIMEOUT_MAX, &cli->lock_timeout) == -1) {
+			cc_error("--lock-timeout wants seconds from 0 to %d, not '%s'",
+			    CLI_LOCK_TIMEOUT_MAX, arg);
 			return -1;
 		}
 		return 1;
@@ -145,6 +143,7 @@ void cli_help(struct cli *cli, const char *usage)
 {
 	fputs(usage, stdout);
 	cli->json = 0;
+	cli->help = 1;
 }
 
 int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
@@ -163,7 +162,7 @@ int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
 	if (cc_store_open(cli->certdir, mode, mode == CC_STORE_WRITE ? cli->lock_timeout : 0,
 	    store, &err) == -1) {
 		cc_error("%s", err.msg);
-		rc = EXIT_FAILED;
+		rc = err.config ? EXIT_USAGE : EXIT_FAILED;
 		goto fail;
 	}
 	if (cli_names(cli, *store, all, argc, argv, names, count) == -1)
@@ -186,12 +185,8 @@ fail:
 
 int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtol(arg, &end, 10);
-	if (errno || *arg == '\0' || *end != '\0' || *out < lo || *out > hi) {
-		cc_error("%s wants a number from %ld to %ld, not '%s'", opt, lo, hi, arg);
+	if (cc_number_whole(arg, lo, hi, out) == -1) {
+		cc_error("%s wants a whole number from %ld to %ld, not '%s'", opt, lo, hi, arg);
 		return -1;
 	}
 	return 0;

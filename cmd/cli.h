@@ -25,9 +25,13 @@ struct cli {
 	const char *certdir;      /* -d, CERTCTL_CERTDIR, config, /etc/certdir */
 	int json;
 	int dry_run;
+	int help;                 /* the run printed a usage (-h): it changed nothing */
 	double lock_timeout;
 	struct cc_config *cfg;    /* NULL when there is no config file */
 };
+
+/* --lock-timeout: seconds, a day at most (docs/certdir.md). */
+#define CLI_LOCK_TIMEOUT_MAX 86400
 
 /* Global options, accepted before the command and after it. */
 #define CLI_GLOBAL_SHORT "c:d:qvnh"
@@ -68,7 +72,8 @@ int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char *
 int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
     struct cc_store **store, char ***names, size_t *count);
 
-/* A whole number in [LO, HI] for option OPT; prints the error. */
+/* A whole number in [LO, HI] for option OPT, plain decimal digits
+ * (certctl/number.h); prints the error. */
 int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out);
 
 /* 0 when anything changed, else 1 when anything failed, else 10. */

@@ -50,7 +50,8 @@ static int verify_or_install(struct cc_store *store, const struct cc_candidate *
 }
 
 /*
- * Import one name; 1 installed, 0 already live, -1 failed (reported).
+ * Import one name; 1 installed, 0 already live, -1 failed, -2 the certdir
+ * is unusable as configured (reported).
  * Everything is verified against a read-only view first, so that a
  * rejected import does not even create the certdir's directories or lock.
  */
@@ -73,6 +74,7 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == -1 &&
 	    access(cli->certdir, F_OK) == 0) {
 		cc_error("%s", err.msg);
+		rc = err.config ? -2 : -1;
 		goto out;
 	}
 	check.dry_run = 1;
@@ -87,6 +89,7 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 		if (cc_store_open(cli->certdir, CC_STORE_WRITE, cli->lock_timeout, &store,
 		    &err) == -1) {
 			cc_error("%s", err.msg);
+			rc = err.config ? -2 : -1;
 			goto out;
 		}
 		if (verify_or_install(store, &cand, opts, &res) == -1)
@@ -116,7 +119,7 @@ static int import_certbot(struct cli *cli, const char *dir, const struct cc_inst
 	size_t count, changed = 0, failed = 0;
 	struct cc_err err;
 	char **names;
-	int r;
+	int r = 0;
 
 	if (cc_certbot_lineages(dir, &names, &count, &err) == -1) {
 		cc_error("%s", err.msg);
@@ -126,12 +129,14 @@ static int import_certbot(struct cli *cli, const char *dir, const struct cc_inst
 		snprintf(cert, sizeof(cert), "%s/live/%s/cert.pem", dir, names[i]);
 		snprintf(key, sizeof(key), "%s/live/%s/privkey.pem", dir, names[i]);
 		snprintf(chain, sizeof(chain), "%s/live/%s/chain.pem", dir, names[i]);
-		r = import_one(cli, names[i], &files, opts);
+		/* An unusable certdir fails every lineage alike: stop at once. */
+		if ((r = import_one(cli, names[i], &files, opts)) == -2)
+			break;
 		changed += r == 1;
 		failed += r == -1;
 	}
 	cc_names_free(names, count);
-	return cli_exit_code(changed, failed);
+	return r == -2 ? EXIT_USAGE : cli_exit_code(changed, failed);
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)
@@ -232,7 +237,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		rc = import_certbot(cli, certbot, &opts);
 	} else {
 		r = import_one(cli, name, &files, &opts);
-		rc = r == 1 ? EXIT_CHANGED : r == 0 ? EXIT_UNCHANGED : EXIT_FAILED;
+		rc = r == 1 ? EXIT_CHANGED : r == 0 ? EXIT_UNCHANGED : r == -2 ? EXIT_USAGE :
+		    EXIT_FAILED;
 	}
 out:
 	cc_trust_free(trust);

@@ -1,7 +1,10 @@
 /* certctl: global options, then dispatch to cmd_NAME(). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <jansson.h>
 
@@ -101,6 +104,42 @@ static void print_json_result(const char *command, int rc)
 	json_decref(doc);
 }
 
+/*
+ * The end of every run: output that did not reach stdout is a failure
+ * (git's run_builtin does the same). A writing command that changed a set
+ * still exits 0, since the set needs its reload; one that changed nothing
+ * exits 1, check 3 (UNKNOWN), anything else (help, version) 1.
+ */
+static int finish(const struct cli *cli, int rc)
+{
+	struct cc_err err;
+
+	if (cc_stdout_close(&err) == 0)
+		return rc;
+	cc_error("%s", err.msg);
+	if (cli->command != NULL && strcmp(cli->command, "check") == 0)
+		return 3;
+	if (cli->command != NULL && !cli->help && rc == EXIT_CHANGED)
+		return rc;
+	return rc == 0 || rc == EXIT_UNCHANGED ? EXIT_FAILED : rc;
+}
+
+/*
+ * Private keys live in this process's memory: a core dump (SIGQUIT, a
+ * crash, a core_pattern that pipes cores away) would write them out. No
+ * core file, and not dumpable, which also keeps other processes of the
+ * same user from reading its memory through /proc or ptrace.
+ */
+static void no_core_dumps(void)
+{
+	const struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) == -1)
+		cc_error("cannot turn core dumps off: %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		cc_error("cannot make the process undumpable: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -112,15 +151,16 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int opt, rc;
 
+	no_core_dumps();
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			print_main_usage(stdout);
-			return 0;
+			return finish(&cli, 0);
 		}
 		if (opt == OPT_VERSION) {
 			printf("certctl %s (%s)\n", CERTCTL_VERSION, OpenSSL_version(OPENSSL_VERSION));
-			return 0;
+			return finish(&cli, 0);
 		}
 		rc = cli_global_option(&cli, opt, optarg);
 		if (rc == -1)
@@ -139,14 +179,14 @@ int main(int argc, char **argv)
 		/* "help help" is as good a way as any to ask for the overview. */
 		if (optind + 1 >= argc || strcmp(argv[optind + 1], "help") == 0) {
 			print_main_usage(stdout);
-			return 0;
+			return finish(&cli, 0);
 		}
 		if ((cmd = find_command(argv[optind + 1])) == NULL) {
 			cc_error("unknown command '%s'", argv[optind + 1]);
 			return EXIT_USAGE;
 		}
 		cli_help(&cli, cmd->usage);
-		return 0;
+		return finish(&cli, 0);
 	}
 	if ((cmd = find_command(argv[optind])) == NULL) {
 		cc_error("unknown command '%s' (see 'certctl --help')", argv[optind]);
@@ -163,5 +203,5 @@ int main(int argc, char **argv)
 	rc = rc == -1 ? usage_exit(cmd->name) : rc;
 	if (cli.json && strcmp(cmd->name, "check") != 0)
 		print_json_result(cmd->name, rc);
-	return rc;
+	return finish(&cli, rc);
 }

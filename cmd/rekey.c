@@ -1,4 +1,5 @@
 /* certctl rekey: new keys and CSRs, pending until their certificate arrives. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,15 @@ static int print_pending_csr(struct cli *cli, const char *arg)
 	    cc_store_load_pending(store, name, &pending, &err) == -1) {
 		cc_error("%s", err.msg);
 		cc_store_close(store);
-		return EXIT_FAILED;
+		return err.config ? EXIT_USAGE : EXIT_FAILED;
 	}
 	if (!pending.files[CC_F_CSR].present)
 		cc_error("'%s' has no pending CSR (run 'certctl rekey %s' first)", name, name);
 	else if (fwrite(pending.files[CC_F_CSR].data, 1, pending.files[CC_F_CSR].len, stdout) ==
-	    pending.files[CC_F_CSR].len)
+	    pending.files[CC_F_CSR].len && fflush(stdout) == 0)
 		rc = 0;
+	else
+		cc_stdout_failed(errno); /* main says why; nothing changed: 1 */
 	cc_set_free(&pending);
 	cc_store_close(store);
 	return rc;
@@ -89,10 +92,13 @@ static int print_tlsa(struct cli *cli, const char *arg)
 	}
 	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == 0 &&
 	    cc_tlsa_records(store, cli->cfg, name, &out, &err) == 0) {
-		fputs(out.data, stdout);
-		rc = 0;
+		if (fputs(out.data, stdout) != EOF && fflush(stdout) == 0)
+			rc = 0;
+		else
+			cc_stdout_failed(errno);
 	} else {
 		cc_error("%s", err.msg);
+		rc = err.config ? EXIT_USAGE : EXIT_FAILED;
 	}
 	cc_buf_free(&out);
 	cc_store_close(store);

@@ -12,6 +12,8 @@
 #include <yaml.h>
 
 #include "certctl/config.h"
+#include "certctl/domain.h"
+#include "certctl/number.h"
 #include "certctl/store.h"
 
 struct ctx {
@@ -105,16 +107,19 @@ static int get_bool(struct ctx *c, const char *key, yaml_node_t *n, int *out)
 	return 0;
 }
 
-static int get_number(struct ctx *c, const char *key, yaml_node_t *n, double lo,
+static int get_whole(struct ctx *c, const char *key, yaml_node_t *n, long lo, long hi,
+    long *out)
+{
+	if (cc_number_whole(scalar(n), lo, hi, out) == -1)
+		return fail(c, n, "key '%s' must be a whole number from %ld to %ld", key, lo, hi);
+	return 0;
+}
+
+static int get_decimal(struct ctx *c, const char *key, yaml_node_t *n, double lo,
     double hi, double *out)
 {
-	const char *s = scalar(n);
-	char *end;
-
-	errno = 0;
-	*out = s ? strtod(s, &end) : 0;
-	if (s == NULL || *s == '\0' || *end != '\0' || errno || *out < lo || *out > hi)
-		return fail(c, n, "key '%s' must be a number from %g to %g", key, lo, hi);
+	if (cc_number_decimal(scalar(n), lo, hi, out) == -1)
+		return fail(c, n, "key '%s' must be a decimal number from %g to %g", key, lo, hi);
 	return 0;
 }
 
@@ -137,47 +142,54 @@ static int get_list(struct ctx *c, const char *key, yaml_node_t *n, char ***out,
 
 long cc_parse_duration(const char *text)
 {
-	static const struct { char unit; long seconds; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 },
-	};
-	char *end;
 	long v;
 
-	if (text == NULL || *text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end[0] == '\0' || end[1] != '\0' || v > 1000000000L)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (units[i].unit == end[0])
-			return v * units[i].seconds;
-	return -1;
+	return cc_number_duration(text, 0, CC_DURATION_MAX, &v) == -1 ? -1 : v;
 }
 
-static int get_duration(struct ctx *c, const char *key, yaml_node_t *n, long *out)
+/* "100000d" rather than 8640000000 s: the largest unit that divides S. */
+static const char *duration_text(long s, char *buf, size_t len)
 {
-	if ((*out = cc_parse_duration(scalar(n))) < 0)
-		return fail(c, n, "key '%s' must be a duration such as 30d, 12h, 90m or 45s",
-		    key);
+	static const struct { char unit; long seconds; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	size_t i = 0;
+
+	while (s % units[i].seconds != 0)
+		i++;
+	snprintf(buf, len, "%ld%c", s / units[i].seconds, units[i].unit);
+	return buf;
+}
+
+static int get_duration(struct ctx *c, const char *key, yaml_node_t *n, long lo, long hi,
+    long *out)
+{
+	char a[32], b[32];
+
+	if (cc_number_duration(scalar(n), lo, hi, out) == -1)
+		return fail(c, n, "key '%s' must be a duration from %s to %s, such as 30d, 12h, "
+		    "90m or 45s", key, duration_text(lo, a, sizeof(a)),
+		    duration_text(hi, b, sizeof(b)));
 	return 0;
 }
 
+/* A share of the lifetime strictly between 0% and 100%, or at least 1s. */
 static int get_share(struct ctx *c, const char *key, yaml_node_t *n,
     struct cc_lifetime_share *out)
 {
 	const char *s = scalar(n);
 	size_t len = s ? strlen(s) : 0;
-	char *end;
 
 	memset(out, 0, sizeof(*out));
-	if (len > 1 && s[len - 1] == '%') {
-		out->percent = strtod(s, &end);
-		if (end == s + len - 1 && out->percent > 0 && out->percent < 100)
+	if (len > 0 && s[len - 1] == '%') {
+		if (cc_number_percent(s, 0, 100, &out->percent) == 0 && out->percent > 0 &&
+		    out->percent < 100)
 			return 0;
-		return fail(c, n, "key '%s' must be a percentage between 0%% and 100%%", key);
+		out->percent = 0;
+		return fail(c, n, "key '%s' must be a percentage between 0%% and 100%% "
+		    "exclusive, such as 33%%", key);
 	}
-	return get_duration(c, key, n, &out->seconds);
+	return get_duration(c, key, n, 1, CC_DURATION_MAX, &out->seconds);
 }
 
 static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out)
@@ -185,7 +197,7 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 	static const char *const keys[] = { "type", "bits", "curve", NULL };
 	const char *k, *type = NULL, *curve = NULL;
 	yaml_node_t *v, *bits = NULL;
-	double b;
+	long b;
 
 	if (check_mapping(c, "key", n, keys) == -1)
 		return -1;
@@ -205,10 +217,8 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 	if (!strcmp(type, "rsa")) {
 		out->type = CC_KEY_RSA;
 		out->bits = 3072;
-		if (bits && get_number(c, "bits", bits, 2048, 16384, &b) == -1)
+		if (bits && get_whole(c, "bits", bits, 2048, 16384, &b) == -1)
 			return -1;
-		if (bits && b != (int)b)
-			return fail(c, bits, "key 'bits' must be a whole number");
 		if (bits)
 			out->bits = (int)b;
 	} else if (!strcmp(type, "ec")) {
@@ -228,12 +238,9 @@ static int parse_key_spec(struct ctx *c, yaml_node_t *n, struct cc_key_spec *out
 
 static int parse_key_mode(struct ctx *c, yaml_node_t *n, mode_t *out)
 {
-	const char *s = scalar(n);
-	char *end;
-	long v;
+	unsigned v;
 
-	v = s ? strtol(s, &end, 8) : -1;
-	if (s == NULL || *s == '\0' || *end != '\0' || v < 0 || (v & ~0660) || !(v & 0400))
+	if (cc_number_mode(scalar(n), &v) == -1 || (v & ~0660) || !(v & 0400))
 		return fail(c, n, "key 'key_mode' must be an octal mode such as \"0600\" or "
 		    "\"0640\", readable by the owner and never by others");
 	*out = (mode_t)v;
@@ -275,13 +282,11 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		return parse_key_mode(c, v, &pol->key_mode);
 	}
 	if (!strcmp(k, "keep_generations")) {
-		double n;
+		long n;
 
 		pol->set |= CC_P_KEEP;
-		if (get_number(c, k, v, 1, 100, &n) == -1)
+		if (get_whole(c, k, v, 1, 100, &n) == -1)
 			return -1;
-		if (n != (unsigned)n)
-			return fail(c, v, "key '%s' must be a whole number", k);
 		pol->keep_generations = (unsigned)n;
 		return 0;
 	}
@@ -303,11 +308,12 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		FOR_PAIRS(c, v, sk, sv, p) {
 			if (!strcmp(sk, "min_validity")) {
 				pol->set |= CC_P_OCSP_MIN;
-				if (get_duration(c, sk, sv, &pol->ocsp_min_validity) == -1)
+				if (get_duration(c, sk, sv, 0, CC_DURATION_MAX,
+				    &pol->ocsp_min_validity) == -1)
 					return -1;
 			} else {
 				pol->set |= CC_P_OCSP_PCT;
-				if (get_number(c, sk, sv, 0, 100,
+				if (get_decimal(c, sk, sv, 0, 100,
 				    &pol->ocsp_min_validity_percent) == -1)
 					return -1;
 			}
@@ -319,8 +325,8 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		return -1;
 	FOR_PAIRS(c, v, sk, sv, p) {
 		pol->set |= !strcmp(sk, "warn") ? CC_P_WARN : CC_P_CRIT;
-		if (get_duration(c, sk, sv, !strcmp(sk, "warn") ? &pol->check_warn :
-		    &pol->check_crit) == -1)
+		if (get_duration(c, sk, sv, 0, CC_DURATION_MAX, !strcmp(sk, "warn") ?
+		    &pol->check_warn : &pol->check_crit) == -1)
 			return -1;
 	}
 	return 0;
@@ -386,10 +392,8 @@ static int parse_timeout(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 		return -1;
 	FOR_PAIRS(c, n, k, v, p) {
 		dst = !strcmp(k, "connect") ? &src->connect_timeout : &src->total_timeout;
-		if (get_duration(c, k, v, dst) == -1)
+		if (get_duration(c, k, v, 1, 3600, dst) == -1)
 			return -1;
-		if (*dst < 1 || *dst > 3600)
-			return fail(c, v, "timeout '%s' must be between 1s and 1h", k);
 	}
 	return 0;
 }
@@ -476,13 +480,40 @@ static int parse_sources(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
 	return 0;
 }
 
+/*
+ * Each of the entry's domains (N, a list, or KEYNODE for the entry's own
+ * name) is an identifier a CA can certify; kept in its normal form.
+ */
+static int check_domains(struct ctx *c, struct cc_cert_conf *cert, yaml_node_t *n,
+    yaml_node_t *keynode)
+{
+	char norm[CC_DOMAIN_MAX + 1];
+	struct cc_err why;
+	yaml_node_t *at;
+
+	for (size_t i = 0; i < cert->ndomains; i++) {
+		at = n != NULL ? node_at(c, n->data.sequence.items.start[i]) : keynode;
+		if (cc_domain_normalize(cert->domains[i], norm, sizeof(norm), &why) == -1)
+			return fail(c, at, "domain '%s' of '%s': %s", cert->domains[i],
+			    cert->name, why.msg);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cert->domains[j], norm) == 0)
+				return fail(c, at, "domain '%s' of '%s' is given twice",
+				    cert->domains[i], cert->name);
+		free(cert->domains[i]);
+		if ((cert->domains[i] = strdup(norm)) == NULL)
+			return cc_err_set(c->err, "out of memory");
+	}
+	return 0;
+}
+
 static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
     yaml_node_t *n, struct cc_cert_conf *cert)
 {
 	static const char *const keys[] = { "domains", "deploy_hook", POLICY_KEYS, NULL };
 	char mapped[CC_NAME_MAX + 1];
 	const char *k;
-	yaml_node_t *v;
+	yaml_node_t *v, *list = NULL;
 
 	if (cc_name_from_domain(name, mapped, sizeof(mapped)) == -1)
 		return fail(c, keynode, "certificate name '%s' is not a valid name "
@@ -497,8 +528,10 @@ static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
 	FOR_PAIRS(c, n, k, v, p) {
 		int rc;
 
-		if (!strcmp(k, "domains"))
+		if (!strcmp(k, "domains")) {
+			list = v;
 			rc = get_list(c, k, v, &cert->domains, &cert->ndomains);
+		}
 		else if (!strcmp(k, "deploy_hook"))
 			rc = get_string(c, k, v, &cert->deploy_hook);
 		else
@@ -513,8 +546,9 @@ domains:
 		    (cert->domains[0] = strdup(name)) == NULL)
 			return cc_err_set(c->err, "out of memory");
 		cert->ndomains = 1;
+		list = NULL;
 	}
-	return 0;
+	return check_domains(c, cert, list, keynode);
 }
 
 static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
@@ -571,6 +605,18 @@ static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 	return 0;
 }
 
+/* libyaml keeps a "\0" escape inside a scalar, where every C string ends:
+ * refuse it rather than read a shorter value than the file says. */
+static int check_no_nul(struct ctx *c)
+{
+	for (yaml_node_t *n = c->doc->nodes.start; n < c->doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE &&
+		    strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+			return fail(c, n, "the value '%s' is cut short by a NUL character",
+			    (const char *)n->data.scalar.value);
+	return 0;
+}
+
 static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 {
 	static const char *const keys[] = { "certdir", "trust", "defaults", "sources",
@@ -578,6 +624,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 	const char *k;
 	yaml_node_t *v;
 
+	if (check_no_nul(c) == -1)
+		return -1;
 	/* An empty file is a valid config with every default. */
 	if (root == NULL || (root->type == YAML_SCALAR_NODE && *scalar(root) == '\0'))
 		return 0;
@@ -679,115 +727,4 @@ out:
 	fclose(fp);
 	cc_config_free(cfg);
 	return rc;
-}
-
-static void free_list(char **list, size_t n)
-{
-	for (size_t i = 0; list != NULL && i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
-static void free_policy(struct cc_policy *p)
-{
-	free(p->source);
-	free(p->owner);
-	free(p->group);
-}
-
-void cc_config_free(struct cc_config *cfg)
-{
-	if (cfg == NULL)
-		return;
-	for (size_t i = 0; i < cfg->nsources; i++) {
-		struct cc_source *s = &cfg->sources[i];
-		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
-			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
-			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file };
-		for (size_t j = 0; j < sizeof(strings) / sizeof(strings[0]); j++)
-			free(strings[j]);
-		free_list(s->contact, s->ncontact);
-	}
-	for (size_t i = 0; i < cfg->ncerts; i++) {
-		free(cfg->certs[i].name);
-		free(cfg->certs[i].deploy_hook);
-		free_list(cfg->certs[i].domains, cfg->certs[i].ndomains);
-		free_policy(&cfg->certs[i].policy);
-	}
-	free(cfg->sources);
-	free(cfg->certs);
-	free_policy(&cfg->defaults);
-	free(cfg->certdir);
-	free(cfg->trust);
-	free(cfg->path);
-	free(cfg);
-}
-
-const struct cc_cert_conf *cc_config_cert(const struct cc_config *cfg, const char *name)
-{
-	for (size_t i = 0; cfg != NULL && i < cfg->ncerts; i++)
-		if (strcmp(cfg->certs[i].name, name) == 0)
-			return &cfg->certs[i];
-	return NULL;
-}
-
-const struct cc_source *cc_config_source(const struct cc_config *cfg, const char *name)
-{
-	for (size_t i = 0; cfg != NULL && name != NULL && i < cfg->nsources; i++)
-		if (strcmp(cfg->sources[i].name, name) == 0)
-			return &cfg->sources[i];
-	return NULL;
-}
-
-/* Copy into DST every field SRC sets. */
-static void overlay(struct cc_policy *dst, const struct cc_policy *src)
-{
-	unsigned s = src->set;
-
-	if (s & CC_P_KEY)
-		dst->key = src->key;
-	if (s & CC_P_RENEW)
-		dst->renew_before = src->renew_before;
-	if (s & CC_P_SOURCE)
-		dst->source = src->source;
-	if (s & CC_P_FILES)
-		dst->combined = src->combined;
-	if (s & CC_P_OWNER)
-		dst->owner = src->owner;
-	if (s & CC_P_GROUP)
-		dst->group = src->group;
-	if (s & CC_P_KEY_MODE)
-		dst->key_mode = src->key_mode;
-	if (s & CC_P_OCSP_MIN)
-		dst->ocsp_min_validity = src->ocsp_min_validity;
-	if (s & CC_P_OCSP_PCT)
-		dst->ocsp_min_validity_percent = src->ocsp_min_validity_percent;
-	if (s & CC_P_WARN)
-		dst->check_warn = src->check_warn;
-	if (s & CC_P_CRIT)
-		dst->check_crit = src->check_crit;
-	if (s & CC_P_KEEP)
-		dst->keep_generations = src->keep_generations;
-	dst->set |= s;
-}
-
-void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out)
-{
-	const struct cc_cert_conf *cert = cc_config_cert(cfg, name);
-
-	memset(out, 0, sizeof(*out));
-	out->key.type = CC_KEY_EC;
-	snprintf(out->key.curve, sizeof(out->key.curve), "P-256");
-	out->renew_before.percent = 100.0 / 3;
-	out->key_mode = 0600;
-	out->ocsp_min_validity = 3 * 86400;
-	out->ocsp_min_validity_percent = 42.8;
-	out->check_warn = 21 * 86400;
-	out->check_crit = 7 * 86400;
-	out->keep_generations = CC_KEEP_GENERATIONS;
-	if (cfg != NULL)
-		overlay(out, &cfg->defaults);
-	if (cert != NULL)
-		overlay(out, &cert->policy);
-	out->set = 0;
 }

@@ -14,6 +14,8 @@ int cc_verbosity;
 
 static void vformat(struct cc_err *err, size_t off, const char *fmt, va_list ap)
 {
+	if (off == 0)
+		err->config = 0;
 	if (off < sizeof(err->msg))
 		vsnprintf(err->msg + off, sizeof(err->msg) - off, fmt, ap);
 }
@@ -26,6 +28,19 @@ int cc_err_set(struct cc_err *err, const char *fmt, ...)
 		return -1;
 	va_start(ap, fmt);
 	vformat(err, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cc_err_config(struct cc_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err != NULL) {
+		vformat(err, 0, fmt, ap);
+		err->config = 1;
+	}
 	va_end(ap);
 	return -1;
 }
@@ -69,15 +84,18 @@ int cc_err_openssl(struct cc_err *err, const char *fmt, ...)
 int cc_err_prefix(struct cc_err *err, const char *fmt, ...)
 {
 	char old[CC_ERR_MAX];
+	int config;
 	size_t len;
 	va_list ap;
 
 	if (err == NULL)
 		return -1;
 	memcpy(old, err->msg, sizeof(old));
+	config = err->config;
 	va_start(ap, fmt);
 	vformat(err, 0, fmt, ap);
 	va_end(ap);
+	err->config = config;
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", old);
 	return -1;
@@ -98,6 +116,7 @@ static const char *progress_what;       /* NULL: no progress shown */
 static int progress_on_screen;
 static size_t progress_last;            /* the last percentage shown */
 static size_t progress_done;            /* the highest count reported */
+static int stdout_errno;                /* why a write to stdout failed first */
 
 /* Under out_lock: take a progress line off the terminal. */
 static void progress_erase(void)
@@ -109,8 +128,13 @@ static void progress_erase(void)
 
 static void keep(int error, const char *line);
 
-static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap)
+/* What a line is, for --json: a message, an error, or neither (debug). */
+enum line_kind { LINE_MESSAGE, LINE_ERROR, LINE_DEBUG };
+
+static void print_line(enum line_kind kind, const char *fmt, va_list ap)
 {
+	FILE *fp = kind == LINE_MESSAGE ? stdout : stderr;
+	const char *prefix = kind == LINE_MESSAGE ? "" : "certctl: ";
 	char line[4096];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -118,12 +142,13 @@ static void print_line(FILE *fp, const char *prefix, const char *fmt, va_list ap
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	pthread_mutex_lock(&out_lock);
-	if (capturing)
-		keep(fp == stderr, line);
+	if (capturing && kind != LINE_DEBUG)
+		keep(kind == LINE_ERROR, line);
 	if (!capturing || fp == stderr) {
 		progress_erase();
 		fprintf(fp, "%s%s\n", prefix, line);
-		fflush(fp);
+		if (fflush(fp) != 0 && fp == stdout && stdout_errno == 0)
+			stdout_errno = errno;
 	}
 	pthread_mutex_unlock(&out_lock);
 }
@@ -202,7 +227,7 @@ void cc_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	print_line(stderr, "certctl: ", fmt, ap);
+	print_line(LINE_ERROR, fmt, ap);
 	va_end(ap);
 }
 
@@ -213,7 +238,7 @@ void cc_debug(int level, const char *fmt, ...)
 	if (cc_verbosity < level)
 		return;
 	va_start(ap, fmt);
-	print_line(stderr, "certctl: ", fmt, ap);
+	print_line(LINE_DEBUG, fmt, ap);
 	va_end(ap);
 }
 
@@ -224,6 +249,35 @@ void cc_say(const char *fmt, ...)
 	if (cc_verbosity < 0)
 		return;
 	va_start(ap, fmt);
-	print_line(stdout, "", fmt, ap);
+	print_line(LINE_MESSAGE, fmt, ap);
 	va_end(ap);
+}
+
+void cc_stdout_failed(int errnum)
+{
+	pthread_mutex_lock(&out_lock);
+	if (stdout_errno == 0)
+		stdout_errno = errnum ? errnum : EIO;
+	pthread_mutex_unlock(&out_lock);
+}
+
+/*
+ * As git's run_builtin: output that never arrived is a failure. stdio
+ * drops a buffer it could not write, so the reason of the first failed
+ * write is kept (cc_stdout_failed) for when the final flush succeeds.
+ */
+int cc_stdout_close(struct cc_err *err)
+{
+	int errnum = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		errnum = errno;
+	else if (ferror(stdout))
+		errnum = stdout_errno ? stdout_errno : EIO;
+	if (fclose(stdout) != 0 && errnum == 0)
+		errnum = errno;
+	if (errnum == 0)
+		return 0;
+	return cc_err_errno(err, errnum, "cannot write to stdout");
 }

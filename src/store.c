@@ -75,12 +75,12 @@ static int check_dir_safe(int fd, const char *label, struct cc_err *err)
 	if (fstat(fd, &st) == -1)
 		return cc_err_errno(err, errno, "cannot stat '%s'", label);
 	if (!S_ISDIR(st.st_mode))
-		return cc_err_set(err, "'%s' is not a directory", label);
+		return cc_err_config(err, "'%s' is not a directory", label);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return cc_err_set(err, "'%s' is group or world writable (mode %04o); "
+		return cc_err_config(err, "'%s' is group or world writable (mode %04o); "
 		    "refusing to use it", label, (unsigned)(st.st_mode & 07777));
 	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return cc_err_set(err, "'%s' is owned by uid %u, not by root or the "
+		return cc_err_config(err, "'%s' is owned by uid %u, not by root or the "
 		    "current user; refusing to use it", label, (unsigned)st.st_uid);
 	return 0;
 }
@@ -102,7 +102,7 @@ static int open_subdir(struct cc_store *store, const char *sub, mode_t mode, int
 			return 0;
 		}
 		if (errno == ELOOP || errno == ENOTDIR)
-			return cc_err_set(err, "'%s' is a symlink or not a directory; "
+			return cc_err_config(err, "'%s' is a symlink or not a directory; "
 			    "refusing to use it", label);
 		return cc_err_errno(err, errno, "cannot open '%s'", label);
 	}
@@ -223,14 +223,19 @@ int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout
 	 * matters is the directory it names, which is checked below. */
 	store->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (store->dirfd == -1) {
-		cc_err_errno(err, errno, "cannot open certdir '%s'", path);
+		if (errno == ENOTDIR) /* -d or certdir: names a file */
+			cc_err_config(err, "certdir '%s' is not a directory", path);
+		else
+			cc_err_errno(err, errno, "cannot open certdir '%s'", path);
 		goto out;
 	}
+	/* Every check before the lock, whose file an unusable certdir must
+	 * not gain (making the subdirectories needs no lock: mkdir is atomic). */
 	if (check_dir_safe(store->dirfd, path, err) == -1 ||
-	    (mode == CC_STORE_WRITE && take_lock(store, lock_timeout, err) == -1) ||
 	    open_subdir(store, ".live", 0755, &store->livefd, err) == -1 ||
 	    open_subdir(store, ".pending", 0700, &store->pendingfd, err) == -1 ||
-	    open_subdir(store, ".state", 0755, &store->statefd, err) == -1)
+	    open_subdir(store, ".state", 0755, &store->statefd, err) == -1 ||
+	    (mode == CC_STORE_WRITE && take_lock(store, lock_timeout, err) == -1))
 		goto out;
 	if (mode == CC_STORE_WRITE)
 		leftovers(store, 1);

@@ -107,7 +107,11 @@ const struct cc_source *cc_config_source(const struct cc_config *cfg, const char
  * Strings are borrowed from CFG. CFG may be NULL. */
 void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out);
 
-/* "30d", "12h", "90m", "45s", "2w" to seconds; -1 when malformed. */
+/* The longest duration a config value may give (about 273 years). */
+#define CC_DURATION_MAX (100000L * 86400)
+
+/* "30d", "12h", "90m", "45s", "2w" to seconds, at most CC_DURATION_MAX;
+ * -1 when malformed (the grammar of certctl/number.h). */
 long cc_parse_duration(const char *text);
 
 #endif

@@ -15,11 +15,16 @@
 
 struct cc_err {
 	char msg[CC_ERR_MAX];
+	/* 1 when the error is in the setup the operator gave (an unsafe
+	 * certdir, a bad path), which the commands report as a usage or
+	 * configuration error (exit 2, check 3), not as a failed run. */
+	int config;
 };
 
 #define CC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* Set the message; always returns -1 so that `return cc_err_set(...)` reads well. */
+/* Set the message (and clear ->config); always returns -1 so that
+ * `return cc_err_set(...)` reads well. */
 int cc_err_set(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
 
 /* Like cc_err_set, then ": " and the reason from errno. */
@@ -28,6 +33,9 @@ int cc_err_errno(struct cc_err *err, int errnum, const char *fmt, ...) CC_PRINTF
 /* Like cc_err_set, then ": " and the innermost OpenSSL error reason, if any;
  * clears the OpenSSL error queue. */
 int cc_err_openssl(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
+
+/* Like cc_err_set, for an error of the setup (sets ERR->config). */
+int cc_err_config(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
 
 /* Prefix an existing message: "www.example.com: <old message>". */
 int cc_err_prefix(struct cc_err *err, const char *fmt, ...) CC_PRINTF(2, 3);
@@ -60,5 +68,15 @@ void cc_progress(size_t done, size_t total);
  */
 void cc_capture_start(void);
 char **cc_capture_take(int errors, size_t *count);
+
+/*
+ * Standard output that cannot be written (a full disk, /dev/full, a
+ * closed descriptor) is a failure, not a quiet exit 0. cc_stdout_failed
+ * notes the errno of a failed write made outside cc_say; cc_stdout_close
+ * flushes and closes stdout at exit and returns -1 with ERR set to
+ * "cannot write to stdout: REASON" when any write to it failed.
+ */
+void cc_stdout_failed(int errnum);
+int cc_stdout_close(struct cc_err *err);
 
 #endif

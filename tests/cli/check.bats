@@ -382,3 +382,65 @@ start_tls_server() { # CERT KEY CHAIN
     assert_failure 2
     assert_output --partial "cannot connect"
 }
+
+# Issue 16: a SIGQUIT to a slow check (a server that accepts and never
+# answers) dumped core, private key included. certctl turns core files off
+# (RLIMIT_CORE 0, hard limit too) and makes itself undumpable, which the
+# kernel shows by giving /proc/PID to root. That shows only for a process
+# of another user, so as root certctl runs as nobody here, on a certdir of
+# theirs; both are read from /proc while certctl waits on the server.
+@test "certctl runs with core dumps off and is not dumpable" {
+    local _ pid
+    U=$(mktemp -d /tmp/certctl-core.XXXXXX)
+    chmod 0755 "$U"
+    CERTDIR=$U/certdir
+    mkdir "$CERTDIR"
+    mk www
+    cp "$PKI/trust.pem" "$U/"
+    printf 'certdir: %s\ntrust: %s\n' "$CERTDIR" "$U/trust.pem" >"$U/certctl.conf"
+    local as=()
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R nobody "$U"
+        as=(setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups)
+    fi
+    PORT=$(free_port)
+    # shellcheck disable=SC2016 # python, not shell
+    python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+open(sys.argv[2] + "/listening", "w").close()
+c, _ = s.accept()
+open(sys.argv[2] + "/accepted", "w").close()
+time.sleep(600)' "$PORT" "$U" &
+    SERVER_PID=$!
+    for _ in $(seq 1 $((100 * SLOWDOWN))); do
+        [ -e "$U/listening" ] && break
+        sleep 0.1
+    done
+    # A core limit to lower: without the fix, certctl would keep this one.
+    "${as[@]}" sh -c 'ulimit -c unlimited; exec "$@"' sh env CERTCTL_CONFIG="$U/certctl.conf" \
+        CERTCTL_CERTDIR="$CERTDIR" "$CERTCTL" check --timeout 600 --connect "127.0.0.1:$PORT" www 3>&- &
+    pid=$!
+    for _ in $(seq 1 $((100 * SLOWDOWN))); do
+        [ -e "$U/accepted" ] || ! kill -0 "$pid" 2>/dev/null && break
+        sleep 0.1
+    done
+    if [ ! -e "$U/accepted" ]; then
+        kill "$pid" 2>/dev/null || true
+        rm -rf "$U"
+        echo "certctl never connected"
+        return 1
+    fi
+    local limits owner uid
+    limits=$(grep '^Max core file size' "/proc/$pid/limits")
+    owner=$(stat -c %u "/proc/$pid/status")
+    uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+    kill "$pid"
+    wait "$pid" || true
+    rm -rf "$U"
+    echo "limits: $limits; /proc owner $owner; uid $uid"
+    [[ $limits =~ ^Max\ core\ file\ size\ +0\ +0\ +bytes ]]
+    [ "$uid" -ne 0 ]
+    [ "$owner" -eq 0 ]
+}

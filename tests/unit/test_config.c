@@ -96,7 +96,7 @@ static const char *write_conf(const char *text)
 /* Load TEXT, which must be valid; the config stays in cur_cfg. */
 static struct cc_config *load_ok(const char *text)
 {
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	int rc;
 
 	rc = cc_config_load(write_conf(text), &cur_cfg, &err);
@@ -116,7 +116,7 @@ static struct cc_config *load_ok(const char *text)
  */
 static void check_error(const char *text, int line, int alt_line, ...)
 {
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	char want[PATH_MAX + 32], alt[PATH_MAX + 32];
 	const char *needle;
 	va_list ap;
@@ -156,7 +156,7 @@ static void test_example_file(void **state)
 {
 	const char *src = getenv("CERTCTL_SRC");
 	char path[PATH_MAX];
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	const struct cc_source *le, *fleet;
 	const struct cc_cert_conf *www;
 	const struct cc_policy *d;
@@ -561,6 +561,78 @@ static void test_err_keep_generations(void **state)
 	    "  keep_generations: many\n", 2, "'keep_generations'");
 }
 
+/*
+ * Every numeric value against the class of lenient input (issue 16): NaN
+ * and infinities, hex, exponents, signs, negative zero, blanks, leading
+ * zeros, overflow, trailing garbage. Each template quotes the value (so
+ * that YAML keeps the blanks) and appends the unit its key wants.
+ */
+static void test_err_number_class(void **state)
+{
+	static const struct { const char *text, *key, *unit; } keys[] = {
+		{ "defaults:\n  keep_generations: \"%s%s\"\n", "'keep_generations'", "" },
+		{ "defaults:\n  key: {type: rsa, bits: \"%s%s\"}\n", "'bits'", "" },
+		{ "defaults:\n  ocsp: {min_validity_percent: \"%s%s\"}\n",
+		  "'min_validity_percent'", "" },
+		{ "defaults:\n  ocsp: {min_validity: \"%s%s\"}\n", "'min_validity'", "d" },
+		{ "defaults:\n  renew_before: \"%s%s\"\n", "'renew_before'", "%" },
+		{ "defaults:\n  renew_before: \"%s%s\"\n", "'renew_before'", "d" },
+		{ "defaults:\n  check: {warn: \"%s%s\"}\n", "'warn'", "d" },
+		{ "defaults:\n  key_mode: \"%s%s\"\n", "'key_mode'", "" },
+		{ "sources:\n  s:\n    type: http\n    url: https://x.example/{name}\n"
+		  "    timeout: {total: \"%s%s\"}\n", "'total'", "s" },
+	};
+	static const char *const values[] = { "nan", "NAN", "inf", "-inf", "0x10", "0X10",
+		"1e3", "1e400", "-0", "+5", "-5", " 5", "5 ", "\\t5", "", "0010", "5x", "5.5.5",
+		"99999999999999999999999999999", "1,5", "0b11" };
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int line = 1;
+
+		for (const char *p = keys[i].text; *p != '%'; p++)
+			line += *p == '\n';
+		for (size_t j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
+			snprintf(text, sizeof(text), keys[i].text, values[j], keys[i].unit);
+			expect_error(text, line, keys[i].key);
+			test_teardown(NULL);
+		}
+	}
+}
+
+/* The ranges of section 6, at their edges. */
+static void test_number_edges(void **state)
+{
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	cfg = load_ok("defaults:\n"
+	    "  keep_generations: 100\n"
+	    "  key: {type: rsa, bits: 16384}\n"
+	    "  ocsp: {min_validity_percent: 0.5, min_validity: 0s}\n"
+	    "  renew_before: 99.5%\n"
+	    "  key_mode: \"640\"\n"
+	    "  check: {warn: 100000d, crit: 0d}\n");
+	cc_config_policy(cfg, "x", &pol);
+	assert_int_equal(pol.keep_generations, 100);
+	assert_int_equal(pol.key.bits, 16384);
+	assert_true(pol.ocsp_min_validity_percent == 0.5);
+	assert_int_equal(pol.ocsp_min_validity, 0);
+	assert_true(pol.renew_before.percent == 99.5);
+	assert_int_equal(pol.key_mode, 0640);
+	assert_int_equal(pol.check_warn, 100000 * DAY);
+	test_teardown(NULL);
+	expect_error("defaults:\n  check: {warn: 100001d}\n", 2, "'warn'", "100000d");
+	test_teardown(NULL);
+	expect_error("defaults:\n  renew_before: 0d\n", 2, "'renew_before'");
+	test_teardown(NULL);
+	expect_error("defaults:\n  key_mode: \"01640\"\n", 2, "'key_mode'");
+	test_teardown(NULL);
+	expect_error("defaults:\n  key: {type: rsa, bits: 16385}\n", 2, "'bits'", "16384");
+}
+
 static void test_err_renew_percent(void **state)
 {
 	(void)state;
@@ -671,7 +743,7 @@ static void test_err_source_timeout(void **state)
 	    "  fleet:\n"
 	    "    type: http\n"
 	    "    url: https://store.example/{name}\n"
-	    "    timeout: {total: 0s}\n", 5, "'total'", "1s and 1h");
+	    "    timeout: {total: 0s}\n", 5, "'total'", "from 1s to 1h");
 	expect_error("sources:\n"
 	    "  fleet:\n"
 	    "    type: http\n"
@@ -743,6 +815,68 @@ static void test_err_invalid_cert_name(void **state)
 	    "    domains: [example.com]\n", 3, "'../etc'");
 }
 
+/* Issue 16: domains were never checked, and the entry's name when it is
+ * its own domain neither. Each error names the line of the bad one. */
+static void test_err_domains(void **state)
+{
+	static const char *const bad[] = { "www/example.com", "a;b.example", "a b.example",
+		"www.example.com.", "w*.example.com", "*.192.0.2.1", "-x.example", "192.0.2",
+		"www..example.com", "http://x.example", "x.example:443", "[::1]", "_.example" };
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "certificates:\n"
+		    "  www.example.com:\n"
+		    "    domains:\n"
+		    "      - www.example.com\n"
+		    "      - \"%s\"\n", bad[i]);
+		expect_error(text, 5, "domain", "'www.example.com'");
+		test_teardown(NULL);
+	}
+	/* An entry without domains is its own: its name must be one. */
+	expect_error("certificates:\n"
+	    "  a.example:\n"
+	    "  _.example.com:\n", 3, "domain '_.example.com'");
+	test_teardown(NULL);
+	expect_error("certificates:\n"
+	    "  www.example.com: {domains: [www.example.com, WWW.example.com]}\n", 2,
+	    "given twice");
+}
+
+static void test_domains_normalized(void **state)
+{
+	const struct cc_cert_conf *c;
+	struct cc_config *cfg;
+
+	(void)state;
+	cfg = load_ok("certificates:\n"
+	    "  www.example.com: {domains: [WWW.Example.com, 192.0.2.1, \"2001:DB8:0::1\", "
+	    "\"*.Example.com\"]}\n");
+	c = cc_config_cert(cfg, "www.example.com");
+	assert_non_null(c);
+	assert_int_equal(c->ndomains, 4);
+	assert_string_equal(c->domains[0], "www.example.com");
+	assert_string_equal(c->domains[1], "192.0.2.1");
+	assert_string_equal(c->domains[2], "2001:db8::1");
+	assert_string_equal(c->domains[3], "*.example.com");
+}
+
+/* A "\0" escape used to cut the value short, silently. */
+static void test_err_nul_in_scalar(void **state)
+{
+	(void)state;
+	expect_error("certificates:\n"
+	    "  www.example.com:\n"
+	    "    domains: [\"www.example.com\\0.evil.test\"]\n", 3, "NUL");
+	test_teardown(NULL);
+	expect_error("certdir: /etc/certdir\n"
+	    "trust: \"/etc/ssl/a.pem\\0\"\n", 2, "NUL");
+	test_teardown(NULL);
+	expect_error("defaults:\n"
+	    "  \"source\\0x\": le\n", 2, "NUL");
+}
+
 static void test_err_duplicate_cert_after_mapping(void **state)
 {
 	(void)state;
@@ -776,7 +910,7 @@ static void test_err_second_document(void **state)
 
 static void test_err_missing_file(void **state)
 {
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	char path[PATH_MAX];
 
 	(void)state;
@@ -827,11 +961,16 @@ int main(void)
 		T(test_err_acme_without_directory),
 		T(test_err_http_without_url),
 		T(test_err_source_timeout),
+		T(test_err_number_class),
+		T(test_number_edges),
 		T(test_err_challenge_webroot_and_listen),
 		T(test_err_dns01_without_hook),
 		T(test_err_defaults_undefined_source),
 		T(test_err_cert_undefined_source),
 		T(test_err_invalid_cert_name),
+		T(test_err_domains),
+		T(test_domains_normalized),
+		T(test_err_nul_in_scalar),
 		T(test_err_duplicate_cert_after_mapping),
 		T(test_err_malformed_yaml),
 		T(test_err_second_document),

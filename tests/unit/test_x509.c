@@ -121,7 +121,7 @@ static void to_crlf(struct cc_buf *b)
 static void expect_certs(const struct cc_buf *b, X509 *const *expected)
 {
 	STACK_OF(X509) *certs = NULL;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	int n = 0;
 
 	while (expected[n] != NULL)
@@ -139,7 +139,7 @@ static void expect_certs(const struct cc_buf *b, X509 *const *expected)
 static void expect_parse_error(const void *data, size_t len, const char *want)
 {
 	STACK_OF(X509) *certs = (STACK_OF(X509) *)&certs;       /* must be reset */
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_certs_parse(data, len, &certs, &err), -1);
 	assert_null(certs);
@@ -247,7 +247,7 @@ static void check_pkcs7(int pem)
 {
 	STACK_OF(X509) *in = fx_stack(P.leaf, P.inter1, P.inter2, NULL), *certs = NULL;
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_non_null(in);
 	assert_int_equal(fx_pkcs7(in, pem, &b), 0);
@@ -331,7 +331,7 @@ static void expect_key(EVP_PKEY *key, enum fx_key_format format, const char *enc
     const char *password)
 {
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	EVP_PKEY *parsed = NULL;
 
 	assert_int_equal(fx_key_write(key, format, enc_password, &b), 0);
@@ -350,7 +350,7 @@ static void expect_key_error(EVP_PKEY *key, enum fx_key_format format,
     const char *enc_password, const char *password, const char *want)
 {
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	EVP_PKEY *parsed = (EVP_PKEY *)&parsed;       /* must be reset */
 
 	assert_int_equal(fx_key_write(key, format, enc_password, &b), 0);
@@ -384,7 +384,7 @@ static void expect_key_signs(EVP_PKEY *key)
 	unsigned char sig[1024];
 	size_t siglen = sizeof(sig);
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	EVP_PKEY *parsed = NULL;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 
@@ -416,7 +416,7 @@ static void test_key_pkcs8_damaged(void **state)
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		unsigned char *der = NULL, *spot;
 		PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(keys[k]);
-		struct cc_err err = { "" };
+		struct cc_err err = { .msg = "" };
 		EVP_PKEY *parsed = (EVP_PKEY *)&parsed;
 		struct cc_buf b = { 0 };
 		BIO *bio = BIO_new(BIO_s_mem());
@@ -502,7 +502,7 @@ static void test_key_encrypted(void **state)
 static void test_key_with_ec_parameters(void **state)
 {
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	EVP_PKEY *parsed = NULL;
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data;
@@ -528,7 +528,7 @@ static void test_key_with_ec_parameters(void **state)
 static void test_key_not_a_key(void **state)
 {
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	EVP_PKEY *parsed = (EVP_PKEY *)&parsed;
 	const char *text = "not a key\n";
 
@@ -574,7 +574,7 @@ static void test_key_matches(void **state)
 static void test_key_matches_parsed_key(void **state)
 {
 	struct cc_buf b = { 0 };
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	EVP_PKEY *parsed = NULL;
 
 	/* The key as read from disk (private, via the decoder) against the cert. */
@@ -650,7 +650,7 @@ static void test_key_spki_sha256(void **state)
 static void test_facts_leaf(void **state)
 {
 	struct cc_cert_facts f;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	char fp[96];
@@ -688,7 +688,7 @@ static void test_facts_leaf(void **state)
 static void test_facts_root_and_intermediate(void **state)
 {
 	struct cc_cert_facts f;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_cert_facts(P.root, &f, &err), 0);
 	assert_string_equal(f.subject, "Test Root");
@@ -717,7 +717,7 @@ static void test_facts_self_signed_leaf(void **state)
 	    .sans = (const char *[]){ "self.example", NULL }, .not_before = -2 * FX_DAY,
 	    .not_after = -FX_DAY, .serial = 1 });
 	struct cc_cert_facts f;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 	time_t now = time(NULL);
 
 	assert_non_null(cert);
@@ -742,7 +742,7 @@ static void test_facts_weak_signature(void **state)
 	    .issuer = P.inter1, .issuer_key = P.inter1_key, .digest = "SHA1" });
 	X509 *rsa_sha256 = fx_cert(P.rsa_key, &(struct fx_cert_opts){ .cn = "sha256-rsa" });
 	struct cc_cert_facts f;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_non_null(rsa_sha1);
 	assert_non_null(ec_sha1);
@@ -843,7 +843,7 @@ static void test_chain_order_shuffled(void **state)
 {
 	STACK_OF(X509) *pool = fx_stack(P.root, P.leaf, P.inter2, P.inter1, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_non_null(pool);
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
@@ -862,7 +862,7 @@ static void test_chain_order_swapped(void **state)
 {
 	STACK_OF(X509) *pool = fx_stack(P.leaf, P.inter2, P.inter1, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
 	expect_chain(&o, (X509 *[]){ P.inter1, P.inter2, NULL });
@@ -881,7 +881,7 @@ static void test_chain_order_prefers_cross_signed(void **state)
 	    .issuer = P.other_root, .issuer_key = P.other_key });
 	STACK_OF(X509) *pool = fx_stack(P.leaf, P.inter1, P.inter2, P.root, cross, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_non_null(cross);
 	assert_int_equal(X509_check_issued(P.root, P.inter2), X509_V_OK);
@@ -900,7 +900,7 @@ static void test_chain_order_in_order(void **state)
 	STACK_OF(X509) *bare = fx_stack(P.inter1, P.inter2, NULL);
 	STACK_OF(X509) *with_root = fx_stack(P.inter1, P.inter2, P.root, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
 	expect_chain(&o, (X509 *[]){ P.inter1, P.inter2, NULL });
@@ -932,7 +932,7 @@ static void test_chain_order_strays(void **state)
 	STACK_OF(X509) *pool = fx_stack(P.leaf, P.inter1, P.stray, P.inter2, NULL);
 	STACK_OF(X509) *two = fx_stack(P.stray, P.inter1, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
 	expect_chain(&o, (X509 *[]){ P.inter1, P.inter2, NULL });
@@ -959,7 +959,7 @@ static void test_chain_order_foreign_root(void **state)
 	STACK_OF(X509) *pool = fx_stack(P.inter1, P.inter2, P.other_root, NULL);
 	STACK_OF(X509) *early = fx_stack(P.root, P.inter1, P.inter2, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
 	expect_chain(&o, (X509 *[]){ P.inter1, P.inter2, NULL });
@@ -984,7 +984,7 @@ static void test_chain_order_empty_pool(void **state)
 {
 	STACK_OF(X509) *pool = fx_stack(P.leaf, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
 	expect_chain(&o, (X509 *[]){ NULL });
@@ -999,7 +999,7 @@ static void test_chain_order_duplicates(void **state)
 	STACK_OF(X509) *pool = fx_stack(P.leaf, P.inter1, P.inter1, P.inter2, NULL);
 	STACK_OF(X509) *again = fx_stack(P.leaf, P.inter1, P.inter2, P.root, P.inter1, NULL);
 	struct cc_chain_order o;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_chain_order(P.leaf, pool, &o, &err), 0);
 	expect_chain(&o, (X509 *[]){ P.inter1, P.inter2, NULL });
@@ -1062,7 +1062,7 @@ static void test_verify_ok(void **state)
 	STACK_OF(X509) *shuffled = fx_stack(P.inter2, P.stray, P.inter1, NULL);
 	STACK_OF(X509) *path = NULL;
 	struct cc_trust *trust = NULL;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	if (cc_trust_load(file, &trust, &err) != 0)
 		fail_msg("cc_trust_load: %s", err.msg);
@@ -1096,7 +1096,7 @@ static void test_verify_ignores_time(void **state)
 	    .not_after = 100 * FX_DAY });
 	STACK_OF(X509) *chain = fx_stack(P.inter1, P.inter2, NULL);
 	struct cc_trust *trust = NULL;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_non_null(expired);
 	assert_non_null(future);
@@ -1118,7 +1118,7 @@ static void test_verify_wrong_root(void **state)
 	STACK_OF(X509) *chain = fx_stack(P.inter1, P.inter2, NULL);
 	STACK_OF(X509) *path = (STACK_OF(X509) *)&path;
 	struct cc_trust *trust = NULL;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_trust_load(file, &trust, &err), 0);
 	assert_int_equal(cc_chain_verify(trust, P.leaf, chain, &path, &err), -1);
@@ -1137,7 +1137,7 @@ static void test_verify_missing_intermediate(void **state)
 	STACK_OF(X509) *chain = fx_stack(P.inter1, NULL);
 	STACK_OF(X509) *both = fx_stack(P.inter1, P.inter2, NULL);
 	struct cc_trust *trust = NULL;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_trust_load(file, &trust, &err), 0);
 	assert_int_equal(cc_chain_verify(trust, P.leaf, chain, NULL, &err), -1);
@@ -1161,7 +1161,7 @@ static void test_verify_bad_signature(void **state)
 	    .issuer = P.inter1, .issuer_key = P.stray_key });
 	STACK_OF(X509) *chain = fx_stack(P.inter1, P.inter2, NULL);
 	struct cc_trust *trust = NULL;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_non_null(forged);
 	assert_int_equal(cc_trust_load(file, &trust, &err), 0);
@@ -1178,7 +1178,7 @@ static void test_trust_load_errors(void **state)
 	const char *junk = "no certificates here\n";
 	char *file = temp_path = fx_temp_file(junk, strlen(junk));
 	struct cc_trust *trust = (struct cc_trust *)&trust;
-	struct cc_err err = { "" };
+	struct cc_err err = { .msg = "" };
 
 	assert_int_equal(cc_trust_load("/nonexistent/certctl-trust.pem", &trust, &err), -1);
 	assert_null(trust);
