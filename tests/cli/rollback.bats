@@ -13,6 +13,12 @@ setup() {
     W=$BATS_TEST_TMPDIR
 }
 
+teardown() {
+    if declare -F pebble_stop >/dev/null; then
+        pebble_stop
+    fi
+}
+
 # ------------------------------------------------------------------ helpers
 
 # gens NAME [N]: generations 1..N (default 3) of NAME, imported with one key,
@@ -79,6 +85,17 @@ hand_link() {
 
 @test "hand rollback with an absolute target into this certdir: a valid link, no generation lost" {
     hand_link "$CERTDIR/.live/www.g0001/"
+    run "$CERTCTL" check www
+    assert_success
+    # --all finds it too.
+    run "$CERTCTL" check --all
+    assert_success
+    assert_output --partial "www"
+}
+
+@test "an absolute target through a symlinked certdir path is valid too" {
+    ln -s "$CERTDIR" "$W/alias"
+    hand_link "$W/alias/.live/www.g0002"
     run "$CERTCTL" check www
     assert_success
 }
@@ -469,4 +486,29 @@ publish() {
     for g in 2 3 4; do
         [ -f "$CERTDIR/.live/www.g000$g/privkey.pem" ]
     done
+}
+
+@test "download from an ACME CA does not undo a rollback: the live certificate alone decides" {
+    load ../helpers/pebble
+    pebble_start "$W/pebble"
+    cat >"$CONFIG" <<YAML
+certdir: $CERTDIR
+trust: $PEBBLE_ROOTS
+defaults: {source: pebble}
+sources:
+$(pebble_source pebble "{type: http-01, listen: \"127.0.0.1:$PEBBLE_HTTP_PORT\"}")
+certificates:
+  www.example.com:
+YAML
+    run "$CERTCTL" download www.example.com
+    assert_success
+    run "$CERTCTL" download --force www.example.com
+    assert_success
+    assert_equal "$(readlink "$CERTDIR/www.example.com")" ".live/www.example.com.g0002"
+    run "$CERTCTL" rollback www.example.com
+    assert_success
+    assert_equal "$(readlink "$CERTDIR/www.example.com")" ".live/www.example.com.g0001"
+    run "$CERTCTL" download --all
+    assert_failure 10
+    assert_equal "$(readlink "$CERTDIR/www.example.com")" ".live/www.example.com.g0001"
 }
