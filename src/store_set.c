@@ -706,8 +706,9 @@ int cc_store_make_live(struct cc_store *store, const char *name, unsigned gen,
 	    !S_ISDIR(st.st_mode))
 		return cc_err_set(err, "'%s/.live/%s' is not a kept generation", store->path,
 		    gendir);
-	/* The generation left stays on record as once live, whatever the order. */
-	if (cc_made_live_raise(store, name, live > gen ? live : gen, err) == -1 ||
+	/* Every generation there now (opening removed the provable
+	 * leftovers) may have been live: the one left certainly was. */
+	if (cc_made_live_raise(store, name, next_generation(store, name) - 1, err) == -1 ||
 	    swap_link(store, name, gendir, err) == -1)
 		return -1;
 	if (fsync(store->dirfd) == -1) {

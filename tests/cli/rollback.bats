@@ -194,6 +194,22 @@ rejected() {
     rejected 1 "no generation before the live one (1) is kept" rollback www
 }
 
+@test "rollback in a certdir without .state records keeps the generations above the live one" {
+    gens www
+    mk api
+    # An older certctl, and a hand rollback to 2: generation 3 may have
+    # been live, and nothing records it.
+    rm -f "$CERTDIR/.state/www.json"
+    ln -sfn .live/www.g0002/ "$CERTDIR/www"
+    before=$(keys_sum www)
+    run "$CERTCTL" rollback www --to 1
+    assert_success
+    run "$CERTCTL" rekey api
+    assert_success
+    assert_equal "$(keys_sum www)" "$before"
+    jq -e '.made_live == 3' "$CERTDIR/.state/www.json"
+}
+
 @test "rollback --to GENERATION (7, g7, g0007); exit 10 when it is already live" {
     gens www
     run "$CERTCTL" rollback www --to 1
