@@ -91,12 +91,14 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_download(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_rekey(struct cli *cli, int argc, char **argv);
+int cmd_rollback(struct cli *cli, int argc, char **argv);
 int cmd_staple(struct cli *cli, int argc, char **argv);
 
 extern const char cmd_check_usage[];
 extern const char cmd_download_usage[];
 extern const char cmd_import_usage[];
 extern const char cmd_rekey_usage[];
+extern const char cmd_rollback_usage[];
 extern const char cmd_staple_usage[];
 
 #endif

@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	    "management" },
 	{ "staple", cmd_staple, cmd_staple_usage, "keep an OCSP response per certificate fresh "
 	    "for stapling" },
+	{ "rollback", cmd_rollback, cmd_rollback_usage, "make an earlier kept generation live "
+	    "again, verified first" },
 	{ "check", cmd_check, cmd_check_usage, "inspect installed sets and report their health" },
 };
 
@@ -66,8 +68,8 @@ static void print_main_usage(FILE *fp)
 	fputs(main_usage, fp);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nexit codes (download, staple, import, rekey): 0 changed, 10 nothing to do,\n"
-	    "1 failed, 2 usage; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n", fp);
+	fputs("\nexit codes (download, staple, import, rekey, rollback): 0 changed, 10 nothing\n"
+	    "to do, 1 failed, 2 usage; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n", fp);
 }
 
 /* check uses the monitoring convention, where usage errors are 3. */

@@ -83,8 +83,8 @@ _certctl_value()
         --print-csr | --print-tlsa)
             _certctl_words "$(_certctl_names "$certdir")" "$cur"
             ;;
-        --lock-timeout | --splay | --jobs | --timeout | --warn | --crit | --connect)
-            # a number, a duration or HOST:PORT: nothing to offer
+        --lock-timeout | --splay | --jobs | --timeout | --warn | --crit | --connect | --to)
+            # a number, a duration, HOST:PORT or a generation: nothing to offer
             ;;
         *) return 1 ;;
     esac
@@ -166,12 +166,12 @@ _certctl()
             if [[ $cur == -* ]]; then
                 _certctl_words "$_certctl_global_opts --version" "$cur"
             else
-                _certctl_words 'download import rekey staple check help' "$cur"
+                _certctl_words 'download import rekey staple rollback check help' "$cur"
             fi
             return 0
             ;;
         help)
-            _certctl_words 'download import rekey staple check' "$cur"
+            _certctl_words 'download import rekey staple rollback check' "$cur"
             return 0
             ;;
         download) opts='-a --all -f --force --jobs --splay' ;;
@@ -184,6 +184,7 @@ _certctl()
                 --print-csr --print-tlsa'
             ;;
         staple) opts='-a --all -f --force --nonce --timeout --jobs' ;;
+        rollback) opts='--to' ;;
         check)
             opts='-a --all --warn --crit --format --output --connect --revocation
                 --timeout --jobs'

@@ -105,12 +105,13 @@ complete -c certctl -n __certctl_no_command -a download -d 'Obtain and install c
 complete -c certctl -n __certctl_no_command -a import -d 'Bring an existing key and certificate under management'
 complete -c certctl -n __certctl_no_command -a rekey -d 'Make new keys and CSRs, pending until their certificate arrives'
 complete -c certctl -n __certctl_no_command -a staple -d 'Keep an OCSP response per certificate fresh for stapling'
+complete -c certctl -n __certctl_no_command -a rollback -d 'Make an earlier kept generation live again, verified first'
 complete -c certctl -n __certctl_no_command -a check -d 'Inspect installed sets and report their health'
 complete -c certctl -n __certctl_no_command -a help -d 'Print the usage of a command'
-complete -c certctl -n '__certctl_command_is help' -a 'download import rekey staple check'
+complete -c certctl -n '__certctl_command_is help' -a 'download import rekey staple rollback check'
 
 # NAMEs.
-for cmd in download import rekey staple check
+for cmd in download import rekey staple rollback check
     complete -c certctl -n "__certctl_command_is $cmd" -a '(__certctl_names)'
 end
 
@@ -135,6 +136,9 @@ complete -c certctl -n '__certctl_command_is import' -l pkcs12 -r -F -d 'Key and
 complete -c certctl -n '__certctl_command_is import' -l password-file -r -F -d 'Password of an encrypted key or PKCS#12 file'
 complete -c certctl -n '__certctl_command_is import' -l from-certbot -f -a '(__fish_complete_directories)' -d 'Import every lineage of DIR/live'
 complete -c certctl -n '__certctl_command_is import' -l no-fetch -d 'Never fetch missing intermediates'
+
+# rollback
+complete -c certctl -n '__certctl_command_is rollback' -l to -x -d 'The generation to make live'
 
 # rekey
 complete -c certctl -n '__certctl_command_is rekey' -l key-type -x -a 'rsa ec ed25519' -d 'Key type'

@@ -10,6 +10,7 @@
 
 #include "certctl/http.h"
 #include "certctl/httpstore.h"
+#include "certctl/rollback.h"
 #include "certctl/x509.h"
 
 #define STORE_MAX_BODY (1024 * 1024)
@@ -176,8 +177,8 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	struct cc_http_response resp = { 0 };
 	struct cc_candidate cand = { .name = name };
 	const char *headers[4] = { NULL }, *path = NULL;
-	char spki[65], url[4096];
-	int pending, n = 0, is_file, rc = -1;
+	char spki[65], url[4096], why[160];
+	int pending, n = 0, is_file, rc = -1, rolled, hold;
 
 	memset(res, 0, sizeof(*res));
 	if (current_key(store, name, spki, &pending, err) == -1 ||
@@ -200,7 +201,12 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 			goto out;
 		headers[n++] = auth.data;
 	}
-	if (!opts->force) {
+	/* After a rollback the store may still offer the set rolled back
+	 * from: it is not taken again until the live one is due, and then
+	 * asked for without the validators (they are that set's). */
+	rolled = !opts->force && cc_rollback_in_effect(store, name);
+	hold = rolled && !cc_download_due(store, name, opts, why, sizeof(why));
+	if (!opts->force && (!rolled || hold)) {
 		conditions(store, name, url, &etag, &since);
 		if (etag.data != NULL)
 			headers[n++] = etag.data;
@@ -236,6 +242,13 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	}
 	if (cc_certs_parse(resp.body.data, resp.body.len, &cand.certs, err) == -1) {
 		cc_err_prefix(err, "'%s'", url);
+		goto out;
+	}
+	if (hold && cc_rollback_from_offered(store, name, cand.certs)) {
+		res->outcome = CC_DOWNLOAD_NOT_DUE;
+		snprintf(res->reason, sizeof(res->reason), "rolled back from the certificate the "
+		    "store offers; kept until the live one is due");
+		rc = 0;
 		goto out;
 	}
 	if (cc_install_set(store, &cand, &iopts, &res->install, err) == -1) {

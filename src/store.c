@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -138,14 +139,32 @@ static int has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+/*
+ * 1 when ENTRY of .live is a generation that provably never went live:
+ * above the live one and above every generation ever made live (the
+ * "made_live" record). Any doubt keeps it: a link that does not parse
+ * (say, an operator's own), or no record (a certdir from before it).
+ */
+static int never_live(struct cc_store *store, const char *entry)
+{
+	char name[CC_NAME_MAX + 1];
+	unsigned gen, live, made;
+	int r;
+
+	if (!cc_parse_generation(entry, name, sizeof(name), &gen))
+		return 0;
+	r = cc_store_live_generation(store, name, &live, NULL);
+	if (r == -1 || (r == 1 && gen <= live))
+		return 0;
+	return cc_made_live_get(store, name, &made) == 1 && gen > made;
+}
+
 /* What a run killed half-way leaves: temp generations, temp links, temp
  * state files, temp pending dirs, generations never made live. Returns how
  * many there are, and removes them when REMOVE is set. */
 static int leftovers(struct cc_store *store, int remove)
 {
-	char name[CC_NAME_MAX + 1];
 	struct dirent *de;
-	unsigned gen, live;
 	int found = 0;
 	DIR *d;
 
@@ -178,9 +197,7 @@ static int leftovers(struct cc_store *store, int remove)
 	}
 	if ((d = cc_opendir_at(store->livefd)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
-			if (!has_suffix(de->d_name, ".tmp") &&
-			    (!cc_parse_generation(de->d_name, name, sizeof(name), &gen) ||
-			    (cc_store_live_generation(store, name, &live, NULL) == 1 && gen <= live)))
+			if (!has_suffix(de->d_name, ".tmp") && !never_live(store, de->d_name))
 				continue;
 			found++;
 			if (remove)
@@ -288,7 +305,7 @@ static int cmp_names(const void *a, const void *b)
 
 int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct cc_err *err)
 {
-	char target[64];
+	char target[PATH_MAX];
 	struct dirent *de;
 	size_t cap = 0, i, j;
 	ssize_t n;
@@ -304,9 +321,11 @@ int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct c
 	while ((de = readdir(d)) != NULL) {
 		if (!cc_name_valid(de->d_name))
 			continue;
-		/* Live links point into .live/; compatibility links do not. */
+		/* Live links point into .live/ (however spelt, and check says
+		 * when they do not lead to a generation); compatibility links
+		 * point into NAME/. */
 		n = readlinkat(store->dirfd, de->d_name, target, sizeof(target) - 1);
-		if (n < 6 || strncmp(target, ".live/", 6) != 0)
+		if (n < 6 || (target[n] = '\0', strstr(target, ".live/") == NULL))
 			continue;
 		if (names_add(names, count, &cap, de->d_name) == -1)
 			goto nomem;

@@ -34,7 +34,14 @@ void cc_remove_flat_dir_at(int dirfd, const char *name);
 /* Parse "NAME.gNNNN" into name and generation; 0 when it is not one. */
 int cc_parse_generation(const char *entry, char *name, size_t namelen, unsigned *gen);
 
-/* Remove generations of NAME other than the newest `keep` at or below live. */
+/* Remove generations of NAME at or below the live one, all but the newest
+ * KEEP (the live one included); never one above the live one. */
 void cc_prune_generations(struct cc_store *store, const char *name, unsigned keep);
+
+/* The "made_live" record of NAME: 1 and *MADE when there is one. */
+int cc_made_live_get(struct cc_store *store, const char *name, unsigned *made);
+/* Raise it to GEN (if lower or absent), written and fsynced. */
+int cc_made_live_raise(struct cc_store *store, const char *name, unsigned gen,
+    struct cc_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,10 +178,39 @@ int cc_parse_generation(const char *entry, char *name, size_t namelen, unsigned 
 	return 1;
 }
 
+/*
+ * 1 when TARGET, what NAME's link reads, names one of NAME's generations
+ * in this certdir's .live: ".live/NAME.gNNNN" as certctl writes it, or
+ * the same as an operator may write it by hand, with a trailing slash,
+ * "./" in front, or any path (absolute too) whose directory is this
+ * certdir's .live. TARGET is cut up on the way.
+ */
+static int link_generation(struct cc_store *store, const char *name, char *target,
+    unsigned *gen)
+{
+	char linked[CC_NAME_MAX + 1], *base;
+	struct stat want, st;
+	size_t n = strlen(target);
+
+	while (n > 1 && target[n - 1] == '/')
+		target[--n] = '\0';
+	if ((base = strrchr(target, '/')) == NULL)
+		return 0;
+	*base++ = '\0';
+	if (!cc_parse_generation(base, linked, sizeof(linked), gen) || strcmp(linked, name) != 0)
+		return 0;
+	if (strcmp(target, ".live") == 0)
+		return 1;
+	/* Any other spelling must lead to the very directory certctl uses. */
+	return store->livefd != -1 && fstat(store->livefd, &want) == 0 &&
+	    fstatat(store->dirfd, target[0] != '\0' ? target : "/", &st, 0) == 0 &&
+	    st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+}
+
 int cc_store_live_generation(struct cc_store *store, const char *name, unsigned *gen,
     struct cc_err *err)
 {
-	char target[CC_NAME_MAX + 32], linked[CC_NAME_MAX + 1];
+	char target[PATH_MAX], parsed[PATH_MAX];
 	struct stat st;
 	ssize_t n;
 
@@ -196,9 +226,8 @@ int cc_store_live_generation(struct cc_store *store, const char *name, unsigned 
 	if (n == -1)
 		return cc_err_errno(err, errno, "cannot read link '%s/%s'", store->path, name);
 	target[n] = '\0';
-	if (strncmp(target, ".live/", 6) != 0 || strchr(target + 6, '/') != NULL ||
-	    !cc_parse_generation(target + 6, linked, sizeof(linked), gen) ||
-	    strcmp(linked, name) != 0)
+	memcpy(parsed, target, (size_t)n + 1);
+	if (!link_generation(store, name, parsed, gen))
 		return cc_err_set(err, "'%s/%s' points to '%s', not to one of its "
 		    "generations; refusing to use it", store->path, name, target);
 	return 1;
@@ -230,8 +259,8 @@ static int load_files(int dirfd, struct cc_set *set)
 	return 1;
 }
 
-int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *set,
-    struct cc_err *err)
+int cc_store_load_generation(struct cc_store *store, const char *name, unsigned gen,
+    struct cc_set *set, struct cc_err *err)
 {
 	char gendir[CC_NAME_MAX + 32];
 	int fd, rc;
@@ -239,17 +268,30 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 	set_init(set, name);
 	if (!cc_name_valid(name))
 		return cc_err_set(err, "invalid name '%s'", name);
-	if ((rc = cc_store_live_generation(store, name, &set->generation, err)) != 1)
-		return rc;
-	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, set->generation);
+	set->generation = gen;
+	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
 	fd = store->livefd == -1 ? -1 :
 	    openat(store->livefd, gendir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return cc_err_errno(err, store->livefd == -1 ? ENOENT : errno,
-		    "cannot open live generation '%s/.live/%s'", store->path, gendir);
+		    "cannot open generation '%s/.live/%s'", store->path, gendir);
 	rc = load_files(fd, set);
 	close(fd);
 	return rc;
+}
+
+int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *set,
+    struct cc_err *err)
+{
+	unsigned gen;
+	int rc;
+
+	set_init(set, name);
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	if ((rc = cc_store_live_generation(store, name, &gen, err)) != 1)
+		return rc;
+	return cc_store_load_generation(store, name, gen, set, err);
 }
 
 int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_set *set,
@@ -323,8 +365,13 @@ void cc_prune_generations(struct cc_store *store, const char *name, unsigned kee
 			gens[n++] = gen;
 	closedir(d);
 	qsort(gens, n, sizeof(gens[0]), cmp_unsigned_desc);
+	/* Kept: the live generation and the newest ones before it, KEEP in
+	 * all, and every generation above the live one: after a rollback
+	 * those were live once and go only when a newer one is made live. */
 	for (size_t i = 0; i < n; i++) {
-		if (gens[i] <= live && kept < keep) {
+		if (gens[i] > live)
+			continue;
+		if (kept < keep) {
 			kept++;
 			continue;
 		}
@@ -411,12 +458,30 @@ out:
 	return rc;
 }
 
+/* The one atomic step: a new symlink NAME -> .live/GENDIR renamed over
+ * the old one. The caller fsyncs the certdir. */
+static int swap_link(struct cc_store *store, const char *name, const char *gendir,
+    struct cc_err *err)
+{
+	char target[CC_NAME_MAX + 40], tmplink[CC_NAME_MAX + 32];
+
+	snprintf(target, sizeof(target), ".live/%s", gendir);
+	snprintf(tmplink, sizeof(tmplink), ".%s.link.tmp", name);
+	unlinkat(store->dirfd, tmplink, 0);
+	if (symlinkat(target, store->dirfd, tmplink) == -1 ||
+	    renameat(store->dirfd, tmplink, store->dirfd, name) == -1) {
+		cc_err_errno(err, errno, "cannot make '%s/%s' live", store->path, name);
+		unlinkat(store->dirfd, tmplink, 0);
+		return -1;
+	}
+	return 0;
+}
+
 int cc_store_install(struct cc_store *store, const struct cc_install *in,
     unsigned *generation, struct cc_err *err)
 {
 	char gendir[CC_NAME_MAX + 32], tmpdir[CC_NAME_MAX + 40];
-	char target[CC_NAME_MAX + 40], tmplink[CC_NAME_MAX + 32];
-	unsigned gen, live;
+	unsigned gen, live, made;
 
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
@@ -428,6 +493,12 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 		return -1;
 
 	gen = next_generation(store, in->name);
+	if (cc_made_live_get(store, in->name, &made) == 1 && made >= gen)
+		gen = made + 1;
+	/* Before the new generation exists, every one that may have been
+	 * live is on record: clean-up takes only what is above that record. */
+	if (cc_made_live_raise(store, in->name, gen - 1, err) == -1)
+		return -1;
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", in->name, gen);
 	snprintf(tmpdir, sizeof(tmpdir), "%s.tmp", gendir);
 	if (write_generation(store, in, tmpdir, err) == -1)
@@ -440,17 +511,11 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 		cc_err_errno(err, errno, "cannot sync '%s/.live'", store->path);
 		goto fail_gen;
 	}
-
-	/* The swap: a new symlink renamed over the old one. */
-	snprintf(target, sizeof(target), ".live/%s", gendir);
-	snprintf(tmplink, sizeof(tmplink), ".%s.link.tmp", in->name);
-	unlinkat(store->dirfd, tmplink, 0);
-	if (symlinkat(target, store->dirfd, tmplink) == -1 ||
-	    renameat(store->dirfd, tmplink, store->dirfd, in->name) == -1) {
-		cc_err_errno(err, errno, "cannot make '%s/%s' live", store->path, in->name);
-		unlinkat(store->dirfd, tmplink, 0);
+	/* Killed before this, the new generation is a provable leftover;
+	 * after it, it is kept as one that may have gone live. */
+	if (cc_made_live_raise(store, in->name, gen, err) == -1 ||
+	    swap_link(store, in->name, gendir, err) == -1)
 		goto fail_gen;
-	}
 	if (fsync(store->dirfd) == -1)
 		return cc_err_errno(err, errno, "cannot sync certdir '%s'", store->path);
 
@@ -584,4 +649,71 @@ int cc_store_has_pending_key(struct cc_store *store, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", name, cc_set_file_name(CC_F_PRIVKEY));
 	return fstatat(store->pendingfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode);
+}
+
+int cc_store_generations(struct cc_store *store, const char *name, unsigned **gens,
+    size_t *count, struct cc_err *err)
+{
+	char entry_name[CC_NAME_MAX + 1];
+	struct dirent *de;
+	unsigned gen, *grown;
+	size_t cap = 0;
+	DIR *d;
+
+	*gens = NULL;
+	*count = 0;
+	if (store->livefd == -1)
+		return 0;
+	if ((d = cc_opendir_at(store->livefd)) == NULL)
+		return cc_err_errno(err, errno, "cannot list '%s/.live'", store->path);
+	while ((de = readdir(d)) != NULL) {
+		if (!cc_parse_generation(de->d_name, entry_name, sizeof(entry_name), &gen) ||
+		    strcmp(entry_name, name) != 0)
+			continue;
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((grown = realloc(*gens, cap * sizeof(*grown))) == NULL) {
+				closedir(d);
+				free(*gens);
+				*gens = NULL;
+				*count = 0;
+				return cc_err_set(err, "out of memory");
+			}
+			*gens = grown;
+		}
+		(*gens)[(*count)++] = gen;
+	}
+	closedir(d);
+	qsort(*gens, *count, sizeof(**gens), cmp_unsigned_desc);
+	return 0;
+}
+
+int cc_store_make_live(struct cc_store *store, const char *name, unsigned gen,
+    struct cc_err *err)
+{
+	char gendir[CC_NAME_MAX + 32];
+	unsigned live;
+	struct stat st;
+
+	if (store->mode != CC_STORE_WRITE)
+		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
+	if (!cc_name_valid(name))
+		return cc_err_set(err, "invalid name '%s'", name);
+	if (cc_store_live_generation(store, name, &live, err) == -1)
+		return -1;
+	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
+	if (fstatat(store->livefd, gendir, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode))
+		return cc_err_set(err, "'%s/.live/%s' is not a kept generation", store->path,
+		    gendir);
+	/* Every generation there now (opening removed the provable
+	 * leftovers) may have been live: the one left certainly was. */
+	if (cc_made_live_raise(store, name, next_generation(store, name) - 1, err) == -1 ||
+	    swap_link(store, name, gendir, err) == -1)
+		return -1;
+	if (fsync(store->dirfd) == -1) {
+		cc_err_errno(err, errno, "cannot sync certdir '%s'", store->path);
+		return 1;
+	}
+	return refresh_compat_links(store, name, err) == -1 ? 1 : 0;
 }

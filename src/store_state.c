@@ -241,3 +241,56 @@ void cc_store_cache_live_facts(struct cc_store *store, const char *name,
 	json_decref(live);
 	json_decref(state);
 }
+
+/*
+ * "made_live" in .state/NAME.json: at least the highest generation of NAME
+ * that may ever have been live. It is raised, durably, before a generation
+ * can go live, so a generation above it (and above the live one) is one a
+ * killed install made and never swapped in: the only kind clean-up takes.
+ */
+int cc_made_live_get(struct cc_store *store, const char *name, unsigned *made)
+{
+	json_t *state = NULL, *v;
+	int found;
+
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		return 0;
+	v = json_object_get(state, "made_live");
+	found = json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= 999999999;
+	if (found)
+		*made = (unsigned)json_integer_value(v);
+	json_decref(state);
+	return found;
+}
+
+int cc_made_live_raise(struct cc_store *store, const char *name, unsigned gen,
+    struct cc_err *err)
+{
+	json_t *state = NULL, *v;
+	int rc = -1;
+
+	/* An unreadable state holds nothing worth keeping: replaced. */
+	if (cc_store_state_read(store, name, &state, NULL) == -1 &&
+	    (state = json_object()) == NULL)
+		return cc_err_set(err, "out of memory");
+	v = json_object_get(state, "made_live");
+	if (json_is_integer(v) && json_integer_value(v) >= (json_int_t)gen) {
+		rc = 0;
+		goto out;
+	}
+	if (json_object_set_new(state, "made_live", json_integer(gen)) == -1) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	if (cc_store_state_write(store, name, state, err) == -1)
+		goto out;
+	if (fsync(store->statefd) == -1) {
+		cc_err_errno(err, errno, "cannot sync '%s/.state'", store->path);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(state);
+	return rc;
+}

@@ -101,7 +101,15 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 /* Same for .pending/NAME (privkey and csr only). */
 int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_set *set,
     struct cc_err *err);
-/* The generation the live link of NAME points to: 1 found, 0 no link, -1 error. */
+/* Load generation GEN of NAME from .live, live or not: 1 loaded, -1 error. */
+int cc_store_load_generation(struct cc_store *store, const char *name, unsigned gen,
+    struct cc_set *set, struct cc_err *err);
+/*
+ * The generation the live link of NAME points to: 1 found, 0 no link, -1
+ * error. The link is valid when it leads to NAME.gNNNN in this certdir's
+ * .live however it is spelt (a trailing slash, "./", an absolute path), as
+ * an operator may have written it by hand.
+ */
 int cc_store_live_generation(struct cc_store *store, const char *name, unsigned *gen,
     struct cc_err *err);
 /* 1 when .pending/NAME holds a key (a regular file), without reading it. */
@@ -115,6 +123,20 @@ void cc_set_free(struct cc_set *set);
  */
 int cc_store_install(struct cc_store *store, const struct cc_install *in,
     unsigned *generation, struct cc_err *err);
+
+/* The generations of NAME kept in .live, newest first (free *GENS). */
+int cc_store_generations(struct cc_store *store, const char *name, unsigned **gens,
+    size_t *count, struct cc_err *err);
+
+/*
+ * Make the kept generation GEN of NAME live (a rollback): the link swapped
+ * with one rename(2), the certdir fsynced, the compatibility links
+ * refreshed; nothing is pruned. The caller has verified the set. Returns 0,
+ * -1 when nothing changed, 1 when GEN is live but a step after the swap
+ * failed (ERR says which).
+ */
+int cc_store_make_live(struct cc_store *store, const char *name, unsigned gen,
+    struct cc_err *err);
 
 /* Replace one file of the live generation in place, by rename (staples). */
 int cc_store_replace_live_file(struct cc_store *store, const char *name,

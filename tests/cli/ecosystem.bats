@@ -281,7 +281,7 @@ complete_bash() {
 @test "bash completion: commands, options and option values" {
     run complete_bash certctl ""
     assert_success
-    assert_output "$(printf '%s\n' check download help import rekey staple)"
+    assert_output "$(printf '%s\n' check download help import rekey rollback staple)"
     run complete_bash certctl re
     assert_output "rekey"
     run complete_bash certctl rekey --key-type ""
@@ -312,7 +312,7 @@ complete_bash() {
     for opt in $(global_options <<<"$global" | long_options); do
         grep -qxF -- "$opt" <<<"$offered" || missing+=("global $opt")
     done
-    for cmd in check download import rekey staple; do
+    for cmd in check download import rekey rollback staple; do
         run "$CERTCTL" help "$cmd"
         assert_success
         offered=$(complete_bash certctl "$cmd" --)
@@ -387,7 +387,7 @@ EOF
     ln -s .live/only-here.g0001 "$other/only-here"
     export CERTCTL_CERTDIR=$d
     run complete_zsh 'certctl '
-    assert_output "$(printf '%s\n' check download help import rekey staple)"
+    assert_output "$(printf '%s\n' check download help import rekey rollback staple)"
     run complete_zsh 'certctl check --format '
     assert_output "$(printf '%s\n' json nagios prometheus text)"
     run complete_zsh 'certctl rekey --key-type '
@@ -414,7 +414,7 @@ EOF
     ln -s .live/only-here.g0001 "$other/only-here"
     export CERTCTL_CERTDIR=$d
     run complete_fish 'certctl '
-    assert_output "$(printf '%s\n' check download help import rekey staple)"
+    assert_output "$(printf '%s\n' check download help import rekey rollback staple)"
     run complete_fish 'certctl check --format '
     assert_output "$(printf '%s\n' json nagios prometheus text)"
     run complete_fish 'certctl rekey --key-type '
@@ -425,7 +425,7 @@ EOF
     assert_output "$(printf '%s\n' mail.example.com next.example.com www.example.com)"
     run complete_fish "certctl -d $other staple "
     assert_output "only-here"
-    for cmd in check download import rekey staple; do
+    for cmd in check download import rekey rollback staple; do
         run "$CERTCTL" help "$cmd"
         local offered
         offered=$(complete_fish "certctl $cmd --")
