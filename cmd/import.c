@@ -148,7 +148,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cc_install_opts opts = { .fetch = 1 };
+	struct cc_install_opts opts = { .fetch = 1, .kept_chain = 1 };
 	struct cc_import_files files = { 0 };
 	const char *certbot = NULL;
 	struct cc_trust *trust = NULL;

@@ -35,10 +35,12 @@ rejected() {
     assert_equal "$(tree_sum "$CERTDIR")" "$before"
 }
 
-# seed NAME: a first, good import of NAME (generation 1), so that the
-# certdir has a live set to protect. The key stays in $W/NAME.key.
+# seed NAME [PKI_LEAF_OPTIONS...]: a first, good import of NAME
+# (generation 1), so that the certdir has a live set to protect. The key
+# stays in $W/NAME.key. (--issuer root: a live chain.pem that is empty, so
+# it cannot complete a later import.)
 seed() {
-    pki_leaf "$PKI" "$1"
+    pki_leaf "$PKI" "$@"
     cp "$PKI/$1.key" "$W/$1.key"
     run "$CERTCTL" import "$1" --cert "$PKI/$1.full.pem" --key "$W/$1.key"
     assert_success
@@ -369,6 +371,60 @@ certbot_tree() {
     [ -d "$CERTDIR/.live/www.g0002" ]
 }
 
+# ------------------------------------------- a renewal that comes alone
+
+@test "a renewal alone (no --key, no --chain, no caIssuers) takes its intermediate from the live chain" {
+    seed www
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    # No network is needed for it: --no-fetch makes the same import.
+    run --separate-stderr "$CERTCTL" import www --no-fetch --cert "$PKI/renewed.crt"
+    assert_success
+    assert_output --partial "installed www"
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+    run "$CERTCTL" check www
+    assert_success
+    openssl verify -CAfile "$PKI/root.pem" -untrusted "$CERTDIR/www/chain.pem" \
+        "$CERTDIR/www/cert.pem"
+}
+
+@test "a renewal alone: what goes into chain.pem is the path that verifies, not the whole live chain" {
+    pki_leaf "$PKI" www
+    cp "$PKI/www.key" "$W/www.key"
+    # A hand-made live set whose chain.pem carries a stray before the
+    # intermediate.
+    cat "$PKI/other-inter.pem" "$PKI/inter.pem" >"$W/messy-chain.pem"
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$W/messy-chain.pem"
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    run "$CERTCTL" import www --cert "$PKI/renewed.crt"
+    assert_success
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+}
+
+@test "a renewal alone whose issuer the live chain does not hold: one line naming that issuer, nothing written" {
+    # The live chain holds an unrelated intermediate.
+    pki_leaf "$PKI" www
+    cp "$PKI/www.key" "$W/www.key"
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$PKI/other-inter.pem"
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    rejected 1 "its issuer 'certctl Test Intermediate' is neither among the certificates given nor in the live chain" \
+        import www --cert "$PKI/renewed.crt"
+    assert_output --partial "chain does not verify"
+}
+
+@test "a renewal alone from a new intermediate (not in the live chain, no caIssuers): the error names it" {
+    seed www
+    # A second intermediate under the trusted root, as when a CA rotates.
+    mkcert "Intermediate R2" "$PKI/root" ca
+    cp "$W/www.key" "$W/www2.key"
+    mkcert www2 "$W/Intermediate R2" leaf
+    rejected 1 "its issuer 'Intermediate R2' is neither among the certificates given nor in the live chain" \
+        import www --cert "$W/www2.pem"
+    # Given the new intermediate, it goes live with it.
+    run "$CERTCTL" import www --cert "$W/www2.pem" --chain "$W/Intermediate R2.pem"
+    assert_success
+    assert_live www 2 "$W/www.key" "$W/www2.pem" "$W/Intermediate R2.pem"
+}
+
 @test "--json: one JSON document on stdout with the exit code, the changes and the errors" {
     seed www
     pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
@@ -547,7 +603,6 @@ aia_fixture() {
 }
 
 @test "--no-fetch never touches the network" {
-    seed www
     aia_fixture der
     rejected 1 "www" import www --no-fetch --cert "$PKI/www.crt" --key "$PKI/www.key"
     assert_output --partial "chain does not verify"
@@ -608,10 +663,10 @@ aia_fixture() {
 }
 
 @test "bad input: a leaf alone with no caIssuers URL names the certificate" {
-    seed www
-    pki_leaf "$PKI" alone --key "$W/www.key" --san www --cn alone.example --days 120
+    # A new name: no live chain to complete it from.
+    pki_leaf "$PKI" alone --san www --cn alone.example --days 120
     rejected 1 "chain does not verify: unable to get local issuer certificate (at '/CN=alone.example')" \
-        import www --cert "$PKI/alone.crt" --key "$W/www.key"
+        import www --cert "$PKI/alone.crt" --key "$PKI/alone.key"
 }
 
 @test "bad input: truncated PEM" {
@@ -684,7 +739,7 @@ aia_fixture() {
 }
 
 @test "bad input: caIssuers URL that never answers (timeout, ~15 s)" {
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     httpd_py_start hang
     pki_leaf "$PKI" slow --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/inter.der"
@@ -702,7 +757,7 @@ aia_fixture() {
     printf '<!doctype html>\n<html><body><h1>Welcome to nginx!</h1></body></html>\n' \
         >"$W/www-root/index.html"
     httpd_nginx_start "$W/www-root" "$port"
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     pki_leaf "$PKI" html --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/index.html"
     rejected 1 "caIssuers" import www --cert "$PKI/html.crt" --key "$W/www.key"
@@ -718,7 +773,7 @@ aia_fixture() {
     port=$(free_port)
     mkdir -p "$W/www-root"
     httpd_nginx_start "$W/www-root" "$port"
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     pki_leaf "$PKI" loop --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/loop"
     start=$SECONDS
@@ -729,7 +784,7 @@ aia_fixture() {
 
 @test "bad input: caIssuers URLs that loop between two cross-signed CAs (nginx)" {
     local port
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     port=$(free_port)
     mkdir -p "$W/www-root"
     # A and B each sign the other and name the other's URL as caIssuers.
@@ -760,7 +815,7 @@ aia_fixture() {
 }
 
 @test "bad input: caIssuers URL that streams 100 MB (capped, not buffered)" {
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     httpd_py_start zeros
     pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
@@ -771,7 +826,7 @@ aia_fixture() {
 }
 
 @test "bad input: caIssuers URL that announces 100 MB (Content-Length)" {
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     httpd_py_start huge
     pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
