@@ -169,9 +169,10 @@ static int import_certbot(struct cli *cli, const char *dir, const struct cc_inst
 		failed += r == -1;
 	}
 	/* After the import lines: the entries to paste under certificates:. */
-	if (conf.yaml.len > 0) {
-		fflush(stdout);
-		printf("certificates:\n%s", conf.yaml.data);
+	if (conf.yaml.len > 0 && (printf("certificates:\n%s", conf.yaml.data) < 0 ||
+	    fflush(stdout) == EOF)) {
+		cc_error("cannot write the config entries to standard output");
+		failed++;
 	}
 	cc_buf_free(&conf.yaml);
 	cc_names_free(names, count);

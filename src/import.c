@@ -284,14 +284,16 @@ int cc_certbot_config_entry(const char *dir, const char *lineage, const char *na
 	if (cc_cert_facts(leaf, &facts, err) == -1)
 		return -1;
 	certbot_server(dir, lineage, server, sizeof(server));
-	if (cc_buf_append(out, "  ", 2) == -1 || yaml_scalar(out, name) == -1 ||
-	    cc_buf_append(out, ":\n    domains: [", 16) == -1)
+	if (cc_buf_printf(out, "  ") == -1 || yaml_scalar(out, name) == -1 ||
+	    cc_buf_printf(out, ":\n") == -1)
 		goto nomem;
+	/* No SANs: the entry's name is the domain (its default). */
 	for (size_t i = 0; i < facts.nsans; i++)
-		if ((i > 0 && cc_buf_append(out, ", ", 2) == -1) ||
-		    yaml_scalar(out, facts.sans[i]) == -1)
+		if (cc_buf_printf(out, i == 0 ? "    domains: [" : ", ") == -1 ||
+		    yaml_scalar(out, facts.sans[i]) == -1 ||
+		    (i + 1 == facts.nsans && cc_buf_printf(out, "]\n") == -1))
 			goto nomem;
-	if (cc_buf_printf(out, "]\n    # source: SOURCE   (%s%s)\n", server[0] ?
+	if (cc_buf_printf(out, "    # source: SOURCE   (%s%s)\n", server[0] ?
 	    "a source for certbot's server " : "a name under sources:; else defaults.source",
 	    server) == -1)
 		goto nomem;
