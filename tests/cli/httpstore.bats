@@ -890,14 +890,14 @@ rekey 0"
 }
 
 @test "--splay sleeps before taking the lock: a staple and a rekey meanwhile get it at once" {
-    local secs try
+    local secs
     enroll
     file_store
     run "$CERTCTL" download web1
     assert_success
     # A draw under a minute could end the sleep while we look: draw again.
     # (3>&-: bats waits for whatever holds its descriptor 3 open.)
-    for try in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         "$CERTCTL" -v download --splay 3600 web1 2>"$W/splay.log" 3>&- &
         SPLAY_PID=$!
         sleeping "$SPLAY_PID" "$W/splay.log"
