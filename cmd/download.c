@@ -1,4 +1,5 @@
 /* certctl download: obtain and install the current certificate of each name. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,11 @@ static struct cc_acme *session_for(struct session *sessions, size_t *n,
 	return sessions[(*n)++].acme;
 }
 
+/*
+ * Wait a random time up to SECONDS, before the certdir is opened: a
+ * sleeping run holds no lock, so an hourly staple or a hook's certctl
+ * is not shut out by it. Said at -v, so that a watcher knows it sleeps.
+ */
 static void splay(long seconds)
 {
 	unsigned int r = 0;
@@ -79,7 +85,30 @@ static void splay(long seconds)
 		return;
 	ts.tv_sec = (time_t)(r % (unsigned)seconds);
 	ts.tv_nsec = (long)(r % 1000) * 1000000;
-	nanosleep(&ts, NULL);
+	cc_debug(1, "waiting %ld.%03ld s (--splay) before taking the certdir lock",
+	    (long)ts.tv_sec, ts.tv_nsec / 1000000);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Each NAME argument must have an entry: a usage error, found before the
+ * splay and the lock. */
+static int names_configured(struct cli *cli, int argc, char **argv)
+{
+	char **names;
+	size_t count;
+	int rc = 0;
+
+	if (cli_names(cli, NULL, 0, argc, argv, &names, &count) == -1)
+		return -1;
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if (cc_config_cert(cli->cfg, names[i]) == NULL) {
+			cc_error("%s: not in the config (no entry under 'certificates:')",
+			    names[i]);
+			rc = -1;
+		}
+	cc_names_free(names, count);
+	return rc;
 }
 
 /* Download one name: 1 installed (or would be, in a dry run), 0 not due,
@@ -210,17 +239,13 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		cc_error("download needs a config file (-c FILE or /etc/certctl.conf)");
 		return EXIT_USAGE;
 	}
+	if (!all && argc > optind && names_configured(cli, argc - optind, argv + optind) == -1)
+		return EXIT_USAGE;
+	splay(splay_s);
 	if ((rc = cli_open_names(cli, 1, all, argc - optind, argv + optind, &b.store, &b.names,
 	    &count)) != 0)
 		return rc;
 	rc = EXIT_FAILED;
-	for (size_t i = 0; !all && i < count; i++)
-		if (cc_config_cert(cli->cfg, b.names[i]) == NULL) {
-			cc_error("%s: not in the config (no entry under 'certificates:')",
-			    b.names[i]);
-			rc = EXIT_USAGE;
-			goto out;
-		}
 	if ((http_ready = cc_http_global_init(&err) == 0) == 0 ||
 	    cc_trust_load(cli->cfg->trust, &trust, &err) == -1) {
 		cc_error("%s", err.msg);
@@ -232,21 +257,25 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 		cc_error("out of memory");
 		goto out;
 	}
-	splay(splay_s);
 	opts.cfg = cli->cfg;
 	opts.trust = trust;
 	opts.now = time(NULL);
 	opts.dry_run = cli->dry_run;
 	cc_parallel(count, jobs, download_job, &b);
-	/* Hooks one after the other, from this thread, in the names' order. */
 	for (size_t i = 0; i < count; i++) {
 		changed += b.results[i] == 1;
 		failed += b.results[i] == -1;
-		if (b.results[i] == 1 && !cli->dry_run &&
-		    cc_download_deploy_hook(cli->cfg, cli->certdir, b.names[i], &err) == -1)
-			cc_error("%s: %s", b.names[i], err.msg);
 	}
 	rc = cli_exit_code(changed, failed);
+	/* The hooks run with the lock released, so that a hook may run
+	 * certctl itself (staple NAME, check); one after the other, from this
+	 * thread, in the names' order. */
+	cc_store_close(b.store);
+	b.store = NULL;
+	for (size_t i = 0; i < count && !cli->dry_run; i++)
+		if (b.results[i] == 1 &&
+		    cc_download_deploy_hook(cli->cfg, cli->certdir, b.names[i], &err) == -1)
+			cc_error("%s: %s", b.names[i], err.msg);
 out:
 	for (size_t i = 0; i < b.nsessions; i++)
 		cc_acme_close(b.sessions[i].acme);

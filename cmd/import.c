@@ -27,36 +27,49 @@ const char cmd_import_usage[] =
     "      --pkcs12 FILE        key and certificates from a PKCS#12 (.p12/.pfx) file\n"
     "      --password-file FILE password of an encrypted key or PKCS#12 file\n"
     "      --from-certbot [DIR] import every lineage of DIR/live (default\n"
-    "                           /etc/letsencrypt)\n"
+    "                           /etc/letsencrypt), each on its own\n"
+    "      --print-config       with --from-certbot: then print the certificates:\n"
+    "                           entries (domains from each certificate's SANs)\n"
     "      --no-fetch           never fetch missing intermediates (caIssuers)\n"
     "  -f, --force              install even when it expires before the live one\n"
     "\n"
-    "exit: 0 imported, 10 the identical set is already live, 1 rejected, 2 usage\n";
+    "exit: 0 imported (any lineage), 10 the identical set is already live,\n"
+    "      1 rejected (and nothing imported), 2 usage\n";
 
 enum { OPT_CERT = OPT_CLI_LAST, OPT_KEY, OPT_CHAIN, OPT_PKCS12, OPT_PASSWORD_FILE,
-	OPT_FROM_CERTBOT, OPT_NO_FETCH };
+	OPT_FROM_CERTBOT, OPT_NO_FETCH, OPT_PRINT_CONFIG };
 
 /* Verify (and with STORE open for writing, install) one candidate. */
-static int verify_or_install(struct cc_store *store, const struct cc_candidate *cand,
-    const struct cc_install_opts *opts, struct cc_install_result *res)
+static int verify_or_install(struct cc_store *store, const char *label,
+    const struct cc_candidate *cand, const struct cc_install_opts *opts,
+    struct cc_install_result *res)
 {
 	struct cc_err err;
 
 	if (cc_install_set(store, cand, opts, res, &err) == -1) {
-		cc_error("%s: %s", cand->name, err.msg);
+		cc_error("%s: %s", label, err.msg);
 		return -1;
 	}
 	return 0;
 }
 
+/* Where --print-config collects the `certificates:` entries. */
+struct config_out {
+	const char *dir;                /* the certbot directory */
+	const char *lineage;
+	struct cc_buf yaml;
+};
+
 /*
- * Import one name; 1 installed, 0 already live, -1 failed, -2 the certdir
- * is unusable as configured (reported).
+ * Import one name; 1 installed, 0 already live, -1 failed (reported as
+ * LABEL: reason), -2 the certdir is unusable as configured (reported).
  * Everything is verified against a read-only view first, so that a
  * rejected import does not even create the certdir's directories or lock.
+ * With CONF, a success adds the name's entry to it.
  */
-static int import_one(struct cli *cli, const char *name, const struct cc_import_files *files,
-    const struct cc_install_opts *opts)
+static int import_one(struct cli *cli, const char *name, const char *label,
+    const struct cc_import_files *files, const struct cc_install_opts *opts,
+    struct config_out *conf)
 {
 	struct cc_install_opts check = *opts;
 	struct cc_install_result res;
@@ -67,7 +80,7 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 	int rc = -1, left;
 
 	if (cc_import_load(files, &cand.key, &cand.certs, &err) == -1) {
-		cc_error("%s: %s", name, err.msg);
+		cc_error("%s: %s", label, err.msg);
 		goto out;
 	}
 	/* A certdir that does not exist yet is verified against as empty. */
@@ -78,7 +91,7 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 		goto out;
 	}
 	check.dry_run = 1;
-	if (verify_or_install(store, &cand, &check, &res) == -1)
+	if (verify_or_install(store, label, &cand, &check, &res) == -1)
 		goto out;
 	left = cc_store_has_leftovers(store);
 	cc_store_close(store);
@@ -92,7 +105,7 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 			rc = err.config ? -2 : -1;
 			goto out;
 		}
-		if (verify_or_install(store, &cand, opts, &res) == -1)
+		if (verify_or_install(store, label, &cand, opts, &res) == -1)
 			goto out;
 	}
 	cc_format_date(res.not_after, date, sizeof(date));
@@ -105,6 +118,9 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 		    "");
 		rc = 1;
 	}
+	if (conf != NULL && cc_certbot_config_entry(conf->dir, conf->lineage, name,
+	    cc_bundle_leaf(cand.certs, cand.key), &conf->yaml, &err) == -1)
+		cc_error("%s: %s", label, err.msg);
 out:
 	cc_store_close(store);
 	EVP_PKEY_free(cand.key);
@@ -112,10 +128,35 @@ out:
 	return rc;
 }
 
-static int import_certbot(struct cli *cli, const char *dir, const struct cc_install_opts *opts)
+/* One lineage of a certbot directory, on its own: 1, 0 or -1 as above;
+ * every failure one line naming the lineage's path. */
+static int import_lineage(struct cli *cli, const char *dir, const char *lineage,
+    const struct cc_install_opts *opts, struct config_out *conf)
 {
-	char cert[8192], key[8192], chain[8192];
-	struct cc_import_files files = { .cert = cert, .key = key, .chain = chain };
+	struct cc_certbot_files lf;
+	struct cc_err err;
+	char label[4200];
+
+	snprintf(label, sizeof(label), "%s/live/%s", dir, lineage);
+	if (!cc_name_valid(lineage)) {
+		cc_error("%s: '%s' is not a name certctl can use (names match "
+		    "[A-Za-z0-9][A-Za-z0-9._-]*): import it as another NAME with --cert and --key",
+		    label, lineage);
+		return -1;
+	}
+	if (cc_certbot_files(dir, lineage, &lf, &err) == -1) {
+		cc_error("%s: %s", label, err.msg);
+		return -1;
+	}
+	if (conf != NULL)
+		conf->lineage = lineage;
+	return import_one(cli, lineage, label, &lf.files, opts, conf);
+}
+
+static int import_certbot(struct cli *cli, const char *dir, const struct cc_install_opts *opts,
+    int print_config)
+{
+	struct config_out conf = { .dir = dir };
 	size_t count, changed = 0, failed = 0;
 	struct cc_err err;
 	char **names;
@@ -126,15 +167,20 @@ static int import_certbot(struct cli *cli, const char *dir, const struct cc_inst
 		return EXIT_FAILED;
 	}
 	for (size_t i = 0; i < count; i++) {
-		snprintf(cert, sizeof(cert), "%s/live/%s/cert.pem", dir, names[i]);
-		snprintf(key, sizeof(key), "%s/live/%s/privkey.pem", dir, names[i]);
-		snprintf(chain, sizeof(chain), "%s/live/%s/chain.pem", dir, names[i]);
 		/* An unusable certdir fails every lineage alike: stop at once. */
-		if ((r = import_one(cli, names[i], &files, opts)) == -2)
+		r = import_lineage(cli, dir, names[i], opts, print_config ? &conf : NULL);
+		if (r == -2)
 			break;
 		changed += r == 1;
 		failed += r == -1;
 	}
+	/* After the import lines: the entries to paste under certificates:. */
+	if (conf.yaml.len > 0 && (printf("certificates:\n%s", conf.yaml.data) < 0 ||
+	    fflush(stdout) == EOF)) {
+		cc_error("cannot write the config entries to standard output");
+		failed++;
+	}
+	cc_buf_free(&conf.yaml);
 	cc_names_free(names, count);
 	return r == -2 ? EXIT_USAGE : cli_exit_code(changed, failed);
 }
@@ -150,16 +196,17 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 		{ "from-certbot", optional_argument, NULL, OPT_FROM_CERTBOT },
 		{ "no-fetch", no_argument, NULL, OPT_NO_FETCH },
+		{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cc_install_opts opts = { .fetch = 1 };
+	struct cc_install_opts opts = { .fetch = 1, .kept_chain = 1 };
 	struct cc_import_files files = { 0 };
 	const char *certbot = NULL;
 	struct cc_trust *trust = NULL;
 	char name[CC_NAME_MAX + 1];
 	struct cc_err err;
-	int opt, g, r, rc = EXIT_FAILED;
+	int opt, g, r, rc = EXIT_FAILED, print_config = 0;
 
 	while ((opt = getopt_long(argc, argv, "f" CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		switch (opt) {
@@ -193,6 +240,9 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		case OPT_NO_FETCH:
 			opts.fetch = 0;
 			break;
+		case OPT_PRINT_CONFIG:
+			print_config = 1;
+			break;
 		default:
 			if ((g = cli_global_option(cli, opt, optarg)) == 1)
 				break;
@@ -201,6 +251,10 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			cli_usage(cmd_import_usage);
 			return EXIT_USAGE;
 		}
+	}
+	if (print_config && (certbot == NULL || cli->json)) {
+		cc_error("--print-config goes with --from-certbot, and not with --json");
+		return EXIT_USAGE;
 	}
 	if (certbot != NULL) {
 		if (optind != argc || files.cert || files.key || files.chain || files.pkcs12) {
@@ -234,9 +288,9 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	opts.trust = trust;
 	opts.now = time(NULL);
 	if (certbot != NULL) {
-		rc = import_certbot(cli, certbot, &opts);
+		rc = import_certbot(cli, certbot, &opts, print_config);
 	} else {
-		r = import_one(cli, name, &files, &opts);
+		r = import_one(cli, name, name, &files, &opts, NULL);
 		rc = r == 1 ? EXIT_CHANGED : r == 0 ? EXIT_UNCHANGED : r == -2 ? EXIT_USAGE :
 		    EXIT_FAILED;
 	}

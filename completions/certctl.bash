@@ -176,7 +176,7 @@ _certctl()
             ;;
         download) opts='-a --all -f --force --jobs --splay' ;;
         import)
-            opts='--cert --key --chain --pkcs12 --password-file --from-certbot
+            opts='--cert --key --chain --pkcs12 --password-file --from-certbot --print-config
                 --no-fetch -f --force'
             ;;
         rekey)

@@ -136,6 +136,7 @@ complete -c certctl -n '__certctl_command_is import' -l pkcs12 -r -F -d 'Key and
 complete -c certctl -n '__certctl_command_is import' -l password-file -r -F -d 'Password of an encrypted key or PKCS#12 file'
 complete -c certctl -n '__certctl_command_is import' -l from-certbot -f -a '(__fish_complete_directories)' -d 'Import every lineage of DIR/live'
 complete -c certctl -n '__certctl_command_is import' -l no-fetch -d 'Never fetch missing intermediates'
+complete -c certctl -n '__certctl_command_is import' -l print-config -d 'With --from-certbot: print the certificates: entries'
 
 # rollback
 complete -c certctl -n '__certctl_command_is rollback' -l to -x -d 'The generation to make live'

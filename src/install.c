@@ -79,6 +79,102 @@ int cc_chain_complete(X509 *leaf, STACK_OF(X509) *chain, struct cc_trust *trust,
 	return cc_chain_verify(trust, leaf, chain, NULL, err);
 }
 
+/* POOL: the certificates given, then the intermediates of NAME's live
+ * chain.pem; NULL when there is no live chain to add. */
+static STACK_OF(X509) *kept_pool(struct cc_store *store, const char *name,
+    STACK_OF(X509) *given)
+{
+	STACK_OF(X509) *pool = NULL, *kept = NULL;
+	struct cc_set live = { 0 };
+
+	if (store == NULL || cc_store_load_live(store, name, &live, NULL) != 1 ||
+	    !live.files[CC_F_CHAIN].present || live.files[CC_F_CHAIN].len == 0 ||
+	    cc_certs_parse(live.files[CC_F_CHAIN].data, live.files[CC_F_CHAIN].len, &kept,
+	    NULL) == -1 || (pool = sk_X509_new_null()) == NULL)
+		goto out;
+	for (int i = 0; i < sk_X509_num(given) + sk_X509_num(kept); i++) {
+		X509 *c = i < sk_X509_num(given) ? sk_X509_value(given, i) :
+		    sk_X509_value(kept, i - sk_X509_num(given));
+
+		if (!X509_up_ref(c))
+			goto fail;
+		if (!sk_X509_push(pool, c)) {
+			X509_free(c);
+			goto fail;
+		}
+	}
+	goto out;
+fail:
+	sk_X509_pop_free(pool, X509_free);
+	pool = NULL;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(kept, X509_free);
+	cc_set_free(&live);
+	return pool;
+}
+
+/* After a failed verification: when no candidate issued the top of the
+ * chain, say which issuer is missing (the verifier names only its child). */
+static void name_missing_issuer(X509 *leaf, STACK_OF(X509) *chain, STACK_OF(X509) *pool,
+    struct cc_err *err)
+{
+	X509 *top = sk_X509_num(chain) > 0 ? sk_X509_value(chain, sk_X509_num(chain) - 1) : leaf;
+	struct cc_cert_facts facts;
+	char was[CC_ERR_MAX];
+
+	if (X509_self_signed(top, 0) == 1)
+		return;
+	for (int i = 0; i < sk_X509_num(pool); i++)
+		if (X509_check_issued(sk_X509_value(pool, i), top) == X509_V_OK)
+			return;
+	ERR_clear_error();
+	if (cc_cert_facts(top, &facts, NULL) == -1)
+		return;
+	snprintf(was, sizeof(was), "%s", err->msg);
+	cc_err_set(err, "%s; its issuer '%s' is neither among the certificates given nor in "
+	    "the live chain (give it with --chain)", was, facts.issuer);
+	cc_cert_facts_free(&facts);
+}
+
+/*
+ * Order the leaf's chain out of the certificates given and verify it.
+ * When that stops short and KEPT_CHAIN is set, the live set's
+ * intermediates are candidates too (a renewal the CA mailed comes alone;
+ * what verifies is what gets installed). Then, with FETCH, caIssuers.
+ */
+static int build_chain(struct cc_store *store, const struct cc_candidate *cand, X509 *leaf,
+    const struct cc_install_opts *opts, struct cc_chain_order *order, struct cc_err *err)
+{
+	STACK_OF(X509) *pool = NULL;
+	int rc = -1;
+
+	if (cc_chain_order(leaf, cand->certs, order, err) == -1)
+		return -1;
+	if (cc_chain_verify(opts->trust, leaf, order->chain, NULL, err) == 0)
+		return 0;
+	if (opts->kept_chain && (pool = kept_pool(store, cand->name, cand->certs)) != NULL) {
+		cc_chain_order_free(order);
+		if (cc_chain_order(leaf, pool, order, err) == -1)
+			goto out;
+		if (cc_chain_verify(opts->trust, leaf, order->chain, NULL, err) == 0) {
+			rc = 0;
+			goto out;
+		}
+	}
+	/* Fetching can only help a chain that stops short of a root. */
+	if (opts->fetch && !order->had_root &&
+	    cc_chain_complete(leaf, order->chain, opts->trust, err) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (opts->kept_chain)
+		name_missing_issuer(leaf, order->chain, pool != NULL ? pool : cand->certs, err);
+out:
+	sk_X509_pop_free(pool, X509_free);
+	return rc;
+}
+
 static int check_leaf(X509 *leaf, const struct cc_cert_facts *f, const char *name,
     const struct cc_install_opts *opts, struct cc_err *err)
 {
@@ -284,12 +380,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	}
 	if (cc_cert_facts(leaf, &facts, err) == -1 ||
 	    check_leaf(leaf, &facts, cand->name, opts, err) == -1 ||
-	    cc_chain_order(leaf, cand->certs, &order, err) == -1)
-		goto out;
-	/* Fetching can only help a chain that stops short of a root. */
-	if (cc_chain_verify(opts->trust, leaf, order.chain, NULL, err) == -1 &&
-	    (!opts->fetch || order.had_root ||
-	    cc_chain_complete(leaf, order.chain, opts->trust, err) == -1))
+	    build_chain(store, cand, leaf, opts, &order, err) == -1)
 		goto out;
 	if (render(key, leaf, order.chain, &t, err) == -1)
 		goto out;

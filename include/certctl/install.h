@@ -28,6 +28,7 @@ struct cc_install_opts {
 	time_t now;
 	int force;                /* allow a cert that expires before the live one */
 	int fetch;                /* complete the chain from caIssuers URLs */
+	int kept_chain;           /* the live set's intermediates may complete it */
 	int dry_run;              /* verify and decide, write nothing */
 };
 

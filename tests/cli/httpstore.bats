@@ -33,6 +33,7 @@ setup() {
 
 teardown() {
     report_on_failure
+    [ -z "${SPLAY_PID:-}" ] || stop_pids "$SPLAY_PID"
     httpd_stop
 }
 
@@ -831,4 +832,104 @@ $hosts"
         [[ $stderr == *--jobs* ]] || fail "stderr: $stderr"
     done
     assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+# ------------------------------------------- the lock, the splay, the hooks
+
+# file_store [CERT-YAML]: a config whose source is the file:// store in
+# $DOCROOT, with web1 configured as CERT-YAML (default: its domains alone).
+file_store() {
+    write_config "defaults: {source: fleet}
+sources:
+  fleet:
+    type: http
+    url: file://$DOCROOT/{name}/{spki_sha256}.pem
+certificates:
+  web1: ${1:-{domains: [web1]\}}"
+}
+
+# sleeping PID LOG: until PID is in its --splay sleep: the kernel says it
+# waits in nanosleep (/proc/PID/wchan), or where wchan is hidden, -v has
+# said so in LOG. 10 s (scaled) at most; fails when PID is gone.
+sleeping() {
+    local pid=$1 log=$2 wchan _
+    for _ in $(seq 1 $((100 * SLOWDOWN))); do
+        kill -0 "$pid" 2>/dev/null || fail "the splayed run ended: $(cat "$log")"
+        wchan=$(cat "/proc/$pid/wchan" 2>/dev/null) || wchan=''
+        [[ $wchan == *nanosleep* ]] && return 0
+        [[ ( -z $wchan || $wchan == 0 ) ]] && grep -q -- '--splay' "$log" && return 0
+        sleep 0.1
+    done
+    fail "the splayed run never slept: $(cat "$log")"
+}
+
+@test "deploy_hook runs after the lock is released: its own certctl staple/rekey gets the lock" {
+    enroll
+    # The hook records what its certctl runs exited with; --lock-timeout 0
+    # fails at once on a held lock instead of waiting for it.
+    cat >"$W/hook" <<HOOK
+#!/bin/sh
+"$CERTCTL" --lock-timeout 0 staple "\$CERTCTL_NAME" 2>>"$W/hook.err"
+echo "staple \$?" >>"$W/hook.out"
+"$CERTCTL" --lock-timeout 0 check "\$CERTCTL_NAME" >/dev/null 2>>"$W/hook.err"
+echo "check \$?" >>"$W/hook.out"
+"$CERTCTL" --lock-timeout 0 rekey "\$CERTCTL_NAME" >/dev/null 2>>"$W/hook.err"
+echo "rekey \$?" >>"$W/hook.out"
+HOOK
+    chmod +x "$W/hook"
+    file_store "{domains: [web1], deploy_hook: $W/hook}"
+    run --separate-stderr "$CERTCTL" download web1
+    assert_success
+    assert_output --partial "installed web1"
+    [ -z "$stderr" ] || fail "stderr: $stderr"
+    # staple: 10 (no OCSP URL, nothing to do) means it had the lock.
+    assert_equal "$(cat "$W/hook.out")" "staple 10
+check 0
+rekey 0"
+    [ ! -s "$W/hook.err" ] || fail "the hook's certctl said: $(cat "$W/hook.err")"
+    assert_live 1 "$W/web1.key" "$W/c1.crt"
+    [ -e "$CERTDIR/.pending/web1/privkey.pem" ]
+}
+
+@test "a failing deploy_hook after the lock is released is still reported (exit 0, set live)" {
+    enroll
+    file_store "{domains: [web1], deploy_hook: 'exit 7'}"
+    run --separate-stderr "$CERTCTL" download web1
+    assert_success
+    [[ $stderr == *web1:*deploy_hook*exit\ 7* ]] || fail "stderr: $stderr"
+    assert_live 1 "$W/web1.key" "$W/c1.crt"
+}
+
+@test "--splay sleeps before taking the lock: a staple and a rekey meanwhile get it at once" {
+    local secs
+    enroll
+    file_store
+    run "$CERTCTL" download web1
+    assert_success
+    # A draw under a minute could end the sleep while we look: draw again.
+    # (3>&-: bats waits for whatever holds its descriptor 3 open.)
+    for _ in 1 2 3 4 5; do
+        "$CERTCTL" -v download --splay 3600 web1 2>"$W/splay.log" 3>&- &
+        SPLAY_PID=$!
+        sleeping "$SPLAY_PID" "$W/splay.log"
+        secs=$(sed -n 's/.*waiting \([0-9]*\)\.[0-9]* s (--splay).*/\1/p' "$W/splay.log")
+        [[ -z $secs || $secs -ge 60 ]] && break
+        stop_pids "$SPLAY_PID"
+    done
+    run --separate-stderr "$CERTCTL" --lock-timeout 0 staple web1
+    [[ $stderr != *locked* ]] || fail "staple: $stderr"
+    assert_failure 10
+    run --separate-stderr "$CERTCTL" --lock-timeout 0 rekey web1
+    [[ $stderr != *locked* ]] || fail "rekey: $stderr"
+    assert_success
+    kill -0 "$SPLAY_PID" || fail "the splayed run ended early: $(cat "$W/splay.log")"
+    stop_pids "$SPLAY_PID"
+    assert_live 1 "$W/web1.key" "$W/c1.crt"
+}
+
+@test "--splay: a NAME not in the config is a usage error at once, before any sleep" {
+    file_store
+    run --separate-stderr timeout $((10 * SLOWDOWN)) "$CERTCTL" download --splay 86400 typo
+    assert_failure 2
+    [[ $stderr == *typo*not\ in\ the\ config* ]] || fail "stderr: $stderr"
 }

@@ -36,10 +36,12 @@ rejected() {
     assert_equal "$(tree_sum "$CERTDIR")" "$before"
 }
 
-# seed NAME: a first, good import of NAME (generation 1), so that the
-# certdir has a live set to protect. The key stays in $W/NAME.key.
+# seed NAME [PKI_LEAF_OPTIONS...]: a first, good import of NAME
+# (generation 1), so that the certdir has a live set to protect. The key
+# stays in $W/NAME.key. (--issuer root: a live chain.pem that is empty, so
+# it cannot complete a later import.)
 seed() {
-    pki_leaf "$PKI" "$1"
+    pki_leaf "$PKI" "$@"
     cp "$PKI/$1.key" "$W/$1.key"
     run "$CERTCTL" import "$1" --cert "$PKI/$1.full.pem" --key "$W/$1.key"
     assert_success
@@ -289,15 +291,17 @@ der() { # der IN.pem OUT.der: the first certificate of IN as DER
     assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
 }
 
-# certbot_tree DIR NAME...: DIR laid out as certbot does it, live/NAME/*.pem
-# being relative symlinks into archive/NAME/, plus live/README. Each NAME is
-# a fresh pki_leaf.
+# certbot_tree DIR NAME...: DIR laid out as certbot 2.x does it: for each
+# NAME (a fresh pki_leaf; any name certbot's --cert-name takes, spaces
+# too) archive/NAME/{cert,chain,fullchain,privkey}1.pem, live/NAME/*.pem
+# as relative symlinks into ../../archive/NAME/, live/NAME/README, and
+# renewal/NAME.conf (which names no domains); plus live/README.
 certbot_tree() {
     local cb=$1 n f
     shift
     for n in "$@"; do
-        pki_leaf "$PKI" "$n"
-        mkdir -p "$cb/archive/$n" "$cb/live/$n"
+        pki_leaf "$PKI" "$n" --san "${CERTBOT_SANS:-$n}"
+        mkdir -p "$cb/archive/$n" "$cb/live/$n" "$cb/renewal"
         cp "$PKI/$n.crt" "$cb/archive/$n/cert1.pem"
         cp "$PKI/$n.key" "$cb/archive/$n/privkey1.pem"
         cp "$PKI/$n.chain.pem" "$cb/archive/$n/chain1.pem"
@@ -305,8 +309,36 @@ certbot_tree() {
         for f in cert privkey chain fullchain; do
             ln -s "../../archive/$n/${f}1.pem" "$cb/live/$n/$f.pem"
         done
+        echo "This directory contains your keys and certificates." >"$cb/live/$n/README"
+        cat >"$cb/renewal/$n.conf" <<CONF
+# renew_before_expiry = 30 days
+version = 2.1.0
+archive_dir = $cb/archive/$n
+cert = $cb/live/$n/cert.pem
+privkey = $cb/live/$n/privkey.pem
+chain = $cb/live/$n/chain.pem
+fullchain = $cb/live/$n/fullchain.pem
+
+# Options used in the renewal process
+[renewalparams]
+account = 0123456789abcdef0123456789abcdef
+authenticator = nginx
+installer = nginx
+server = https://acme-v02.api.letsencrypt.org/directory
+key_type = ecdsa
+CONF
     done
     echo "This directory contains your keys and certificates." >"$cb/live/README"
+}
+
+# without_dac CMD...: CMD without root's power to read any file, so that a
+# mode 0000 file is unreadable to it as to anyone (when not root, as is).
+without_dac() {
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --bounding-set=-dac_override,-dac_read_search "$@"
+    else
+        "$@"
+    fi
 }
 
 # bats test_tags=memcheck
@@ -358,6 +390,124 @@ certbot_tree() {
     assert_equal "$(tree_sum "$CERTDIR")" "$before"
 }
 
+@test "--from-certbot: each lineage stands on its own, every failure one line naming it and why" {
+    local cb=$W/letsencrypt
+    certbot_tree "$cb" good.example dangling.example nokey.example "odd name" \
+        unreadable.example linked.example
+    # cert.pem points at a version certbot never wrote.
+    ln -sfn ../../archive/dangling.example/cert2.pem "$cb/live/dangling.example/cert.pem"
+    rm "$cb/live/nokey.example/privkey.pem"
+    chmod 0000 "$cb/archive/unreadable.example/privkey1.pem"
+    # A lineage directory that is a symlink (kept elsewhere) is followed...
+    mkdir -p "$cb/elsewhere"
+    mv "$cb/live/linked.example" "$cb/elsewhere/linked.example"
+    ln -s ../elsewhere/linked.example "$cb/live/linked.example"
+    # ... one that leads nowhere is reported.
+    ln -s ../nowhere/gone.example "$cb/live/gone.example"
+    run --separate-stderr without_dac "$CERTCTL" import --from-certbot "$cb"
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    assert_line --index 0 --partial "installed good.example "
+    assert_line --index 1 --partial "installed linked.example "
+    assert_equal "$stderr" "certctl: $cb/live/dangling.example: 'cert.pem' is a dangling link to '../../archive/dangling.example/cert2.pem'
+certctl: $cb/live/gone.example: the lineage directory is a dangling link to '../nowhere/gone.example'
+certctl: $cb/live/nokey.example: 'privkey.pem' is missing
+certctl: $cb/live/odd name: 'odd name' is not a name certctl can use (names match [A-Za-z0-9][A-Za-z0-9._-]*): import it as another NAME with --cert and --key
+certctl: $cb/live/unreadable.example: cannot read '$cb/live/unreadable.example/privkey.pem': Permission denied"
+    assert_live good.example 1 "$PKI/good.example.key" "$PKI/good.example.crt" "$PKI/inter.pem"
+    assert_live linked.example 1 "$PKI/linked.example.key" "$PKI/linked.example.crt" "$PKI/inter.pem"
+    run ls "$CERTDIR/.live"
+    assert_output "good.example.g0001
+linked.example.g0001"
+    # Again: nothing changes and the failures remain: exit 1, nothing written.
+    before=$(tree_sum "$CERTDIR")
+    run --separate-stderr without_dac "$CERTCTL" import --from-certbot "$cb"
+    assert_failure 1
+    assert_output ""
+    assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 5
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+    # The odd lineage, imported by hand under a usable name, and the rest
+    # gone: nothing needed changing and nothing failed: exit 10.
+    run "$CERTCTL" import odd-name --cert "$cb/live/odd name/fullchain.pem" \
+        --key "$cb/live/odd name/privkey.pem"
+    assert_success
+    rm -r "$cb/live/dangling.example" "$cb/live/gone.example" "$cb/live/nokey.example" \
+        "$cb/live/odd name" "$cb/live/unreadable.example"
+    before=$(tree_sum "$CERTDIR")
+    run --separate-stderr "$CERTCTL" import --from-certbot "$cb"
+    assert_failure 10
+    assert_output ""
+    [ -z "$stderr" ] || fail "stderr: $stderr"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
+@test "--from-certbot: a lineage without chain.pem fails alone, and imports once cert.pem carries the chain" {
+    local cb=$W/letsencrypt
+    certbot_tree "$cb" a.example b.example
+    rm "$cb/live/a.example/chain.pem"
+    # a.example's cert.pem alone has no way to its root: that lineage fails.
+    run --separate-stderr "$CERTCTL" import --from-certbot "$cb"
+    assert_success
+    assert_output --partial "installed b.example"
+    [[ $stderr == "certctl: $cb/live/a.example: chain does not verify"* ]] || fail "stderr: $stderr"
+    [ ! -e "$CERTDIR/a.example" ]
+    # With its fullchain as the cert (a bundle), it is fine.
+    ln -sfn ../../archive/a.example/fullchain1.pem "$cb/live/a.example/cert.pem"
+    run "$CERTCTL" import --from-certbot "$cb"
+    assert_success
+    assert_live a.example 1 "$PKI/a.example.key" "$PKI/a.example.crt" "$PKI/inter.pem"
+}
+
+@test "--from-certbot --print-config: the certificates: entries, domains from each certificate's SANs" {
+    local cb=$W/letsencrypt
+    CERTBOT_SANS="a.example,www.a.example" certbot_tree "$cb" a.example
+    CERTBOT_SANS="b.example,*.b.example" certbot_tree "$cb" b.example
+    certbot_tree "$cb" broken.example
+    rm "$cb/live/broken.example/privkey.pem"
+    # b.example is live already: it is in the config all the same.
+    run "$CERTCTL" import b.example --cert "$PKI/b.example.full.pem" --key "$PKI/b.example.key"
+    assert_success
+    run --separate-stderr "$CERTCTL" import --from-certbot "$cb" --print-config
+    assert_success
+    [[ $stderr == *"live/broken.example: 'privkey.pem' is missing" ]] || fail "stderr: $stderr"
+    assert_equal "$output" "installed a.example ${lines[0]#installed a.example }
+certificates:
+  a.example:
+    domains: [a.example, www.a.example]
+    # source: SOURCE   (a source for certbot's server https://acme-v02.api.letsencrypt.org/directory)
+  b.example:
+    domains: [b.example, \"*.b.example\"]
+    # source: SOURCE   (a source for certbot's server https://acme-v02.api.letsencrypt.org/directory)"
+    # -q leaves the YAML alone on stdout, and it is a config certctl
+    # takes: check finds every configured domain covered.
+    rm "$cb/renewal/a.example.conf"
+    rm -r "$cb/live/broken.example"
+    run --separate-stderr "$CERTCTL" -q import --from-certbot "$cb" --print-config
+    assert_failure 10
+    printf '%s\n' "$output" >"$W/entries.yaml"
+    grep -q "^    # source: SOURCE   (a name under sources:; else defaults.source)$" "$W/entries.yaml"
+    { printf 'certdir: %s\ntrust: %s\n' "$CERTDIR" "$PKI/trust.pem"; cat "$W/entries.yaml"; } \
+        >"$CONFIG"
+    run "$CERTCTL" check a.example b.example
+    assert_success
+    # A domain the certificate lacks would have been CRITICAL: the check looks.
+    sed -i 's/www.a.example/ftp.a.example/' "$CONFIG"
+    run "$CERTCTL" check a.example
+    assert_failure 2
+}
+
+@test "--print-config needs --from-certbot, and does not go with --json" {
+    certbot_tree "$W/letsencrypt" a.example
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" import a.example --cert "$PKI/a.example.full.pem" --key "$PKI/a.example.key" \
+        --print-config
+    assert_failure 2
+    assert_output --partial "--print-config"
+    run "$CERTCTL" --json import --from-certbot "$W/letsencrypt" --print-config
+    assert_failure 2
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
 @test "without --key, a new cert for the live key installs generation 2 and keeps generation 1" {
     seed www
     g1=$(tree_sum "$CERTDIR/.live/www.g0001")
@@ -374,6 +524,60 @@ certbot_tree() {
     assert_live www 3 "$W/www.key" "$PKI/renewed2.crt" "$PKI/inter.pem"
     [ -d "$CERTDIR/.live/www.g0001" ]
     [ -d "$CERTDIR/.live/www.g0002" ]
+}
+
+# ------------------------------------------- a renewal that comes alone
+
+@test "a renewal alone (no --key, no --chain, no caIssuers) takes its intermediate from the live chain" {
+    seed www
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    # No network is needed for it: --no-fetch makes the same import.
+    run --separate-stderr "$CERTCTL" import www --no-fetch --cert "$PKI/renewed.crt"
+    assert_success
+    assert_output --partial "installed www"
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+    run "$CERTCTL" check www
+    assert_success
+    openssl verify -CAfile "$PKI/root.pem" -untrusted "$CERTDIR/www/chain.pem" \
+        "$CERTDIR/www/cert.pem"
+}
+
+@test "a renewal alone: what goes into chain.pem is the path that verifies, not the whole live chain" {
+    pki_leaf "$PKI" www
+    cp "$PKI/www.key" "$W/www.key"
+    # A hand-made live set whose chain.pem carries a stray before the
+    # intermediate.
+    cat "$PKI/other-inter.pem" "$PKI/inter.pem" >"$W/messy-chain.pem"
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$W/messy-chain.pem"
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    run "$CERTCTL" import www --cert "$PKI/renewed.crt"
+    assert_success
+    assert_live www 2 "$W/www.key" "$PKI/renewed.crt" "$PKI/inter.pem"
+}
+
+@test "a renewal alone whose issuer the live chain does not hold: one line naming that issuer, nothing written" {
+    # The live chain holds an unrelated intermediate.
+    pki_leaf "$PKI" www
+    cp "$PKI/www.key" "$W/www.key"
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$PKI/other-inter.pem"
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    rejected 1 "its issuer 'certctl Test Intermediate' is neither among the certificates given nor in the live chain" \
+        import www --cert "$PKI/renewed.crt"
+    assert_output --partial "chain does not verify"
+}
+
+@test "a renewal alone from a new intermediate (not in the live chain, no caIssuers): the error names it" {
+    seed www
+    # A second intermediate under the trusted root, as when a CA rotates.
+    mkcert "Intermediate R2" "$PKI/root" ca
+    cp "$W/www.key" "$W/www2.key"
+    mkcert www2 "$W/Intermediate R2" leaf
+    rejected 1 "its issuer 'Intermediate R2' is neither among the certificates given nor in the live chain" \
+        import www --cert "$W/www2.pem"
+    # Given the new intermediate, it goes live with it.
+    run "$CERTCTL" import www --cert "$W/www2.pem" --chain "$W/Intermediate R2.pem"
+    assert_success
+    assert_live www 2 "$W/www.key" "$W/www2.pem" "$W/Intermediate R2.pem"
 }
 
 @test "--json: one JSON document on stdout with the exit code, the changes and the errors" {
@@ -558,7 +762,6 @@ aia_fixture() {
 }
 
 @test "--no-fetch never touches the network" {
-    seed www
     aia_fixture der
     rejected 1 "www" import www --no-fetch --cert "$PKI/www.crt" --key "$PKI/www.key"
     assert_output --partial "chain does not verify"
@@ -620,10 +823,10 @@ aia_fixture() {
 }
 
 @test "bad input: a leaf alone with no caIssuers URL names the certificate" {
-    seed www
-    pki_leaf "$PKI" alone --key "$W/www.key" --san www --cn alone.example --days 120
+    # A new name: no live chain to complete it from.
+    pki_leaf "$PKI" alone --san www --cn alone.example --days 120
     rejected 1 "chain does not verify: unable to get local issuer certificate (at '/CN=alone.example')" \
-        import www --cert "$PKI/alone.crt" --key "$W/www.key"
+        import www --cert "$PKI/alone.crt" --key "$PKI/alone.key"
 }
 
 # bats test_tags=memcheck
@@ -699,7 +902,7 @@ aia_fixture() {
 }
 
 @test "bad input: caIssuers URL that never answers (timeout, ~15 s)" {
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     httpd_py_start hang
     pki_leaf "$PKI" slow --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/inter.der"
@@ -717,7 +920,7 @@ aia_fixture() {
     printf '<!doctype html>\n<html><body><h1>Welcome to nginx!</h1></body></html>\n' \
         >"$W/www-root/index.html"
     httpd_nginx_start "$W/www-root" "$port"
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     pki_leaf "$PKI" html --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/index.html"
     rejected 1 "caIssuers" import www --cert "$PKI/html.crt" --key "$W/www.key"
@@ -733,7 +936,7 @@ aia_fixture() {
     port=$(free_port)
     mkdir -p "$W/www-root"
     httpd_nginx_start "$W/www-root" "$port"
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     pki_leaf "$PKI" loop --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/loop"
     start=$SECONDS
@@ -744,7 +947,7 @@ aia_fixture() {
 
 @test "bad input: caIssuers URLs that loop between two cross-signed CAs (nginx)" {
     local port
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     port=$(free_port)
     mkdir -p "$W/www-root"
     # A and B each sign the other and name the other's URL as caIssuers.
@@ -776,7 +979,7 @@ aia_fixture() {
 
 # bats test_tags=memcheck
 @test "bad input: caIssuers URL that streams 100 MB (capped, not buffered)" {
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     httpd_py_start zeros
     pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
@@ -787,7 +990,7 @@ aia_fixture() {
 }
 
 @test "bad input: caIssuers URL that announces 100 MB (Content-Length)" {
-    seed www
+    seed www --issuer root   # nothing in the live chain to help
     httpd_py_start huge
     pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
