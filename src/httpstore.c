@@ -86,6 +86,26 @@ static const char *file_url_path(const char *url)
 	return path[0] == '/' ? path : NULL;
 }
 
+/*
+ * A file:// store is read here, not by libcurl, which would open a FIFO
+ * and wait for a writer forever (holding the lock) or read a device
+ * without end: open without blocking, take only a regular file (through
+ * symlinks) up to the body cap. A missing file reads as a 404.
+ */
+static int read_file_store(const char *path, struct cc_http_response *resp,
+    struct cc_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		resp->status = 404;
+		return 0;
+	}
+	if (cc_buf_read_file(&resp->body, path, STORE_MAX_BODY, err) == -1)
+		return -1;
+	resp->status = 200;
+	return 0;
+}
+
 /* "Authorization: Bearer ..." from a file only its owner can read. */
 static int bearer_header(const char *path, struct cc_buf *out, struct cc_err *err)
 {
@@ -208,14 +228,10 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 			headers[n++] = since.data;
 	}
 	http.headers = headers;
-	/* A file missing from a mounted share reads as a 404. */
-	if (is_file && access(path, F_OK) == -1 && errno == ENOENT) {
-		resp.status = 404;
-	} else if (cc_http_get(url, &http, &resp, err) == -1) {
+	if ((is_file ? read_file_store(path, &resp, err) :
+	    cc_http_get(url, &http, &resp, err)) == -1) {
 		cc_err_prefix(err, "'%s'", url);
 		goto out;
-	} else if (is_file && resp.status == 0) {
-		resp.status = 200;
 	}
 	if (resp.status == 304) {
 		res->outcome = CC_DOWNLOAD_NOT_DUE;

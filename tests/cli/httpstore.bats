@@ -761,6 +761,57 @@ certificates:
     rejected "file:// URL names a path on this machine"
 }
 
+@test "file:// store: a FIFO, a directory, a device, an oversized file (or a symlink to one) fail at once" {
+    enroll
+    write_config "defaults: {source: fleet}
+sources:
+  fleet:
+    type: http
+    url: file://$DOCROOT/{name}/{spki_sha256}.pem
+    timeout: {total: 2s}
+certificates:
+  web1: {domains: [web1]}"
+    f=$DOCROOT/web1/$HASH.pem
+    mkfifo "$W/fifo"
+    mkdir "$W/dir"
+    yes 'padding padding padding' | head -c 2000000 >"$W/big"
+    for target in fifo dir /dev/zero big; do
+        [[ $target == /* ]] || target=$W/$target
+        for how in itself symlink; do
+            rm -rf "$f"
+            if [ "$how" = symlink ]; then
+                ln -s "$target" "$f"
+            elif [ -d "$target" ]; then
+                mkdir "$f"
+            elif [ -p "$target" ]; then
+                mkfifo "$f"
+            elif [ -c "$target" ]; then
+                continue # no device nodes without root: the symlink stands in
+            else
+                cp "$target" "$f"
+            fi
+            # A bound that fails the test instead of hanging it (a FIFO
+            # used to block in open(2) for ever, holding the lock).
+            before=$(live_sum)
+            run --separate-stderr timeout $((60 * SLOWDOWN)) "$CERTCTL" download web1
+            assert_failure 1
+            [[ $stderr == *web1:*"file://$f"* ]] || fail "$target ($how): $stderr"
+            if [ "$target" = "$W/big" ]; then
+                [[ $stderr == *"larger than 1048576 bytes"* ]] || fail "$target ($how): $stderr"
+            else
+                [[ $stderr == *"is not a regular file"* ]] || fail "$target ($how): $stderr"
+            fi
+            assert_equal "$(live_sum)" "$before"
+        done
+    done
+    # The control: the published regular file, through a symlink too.
+    ln -sf "$DOCROOT/web1/c1.pem" "$f"
+    cat "$W/c1.crt" "$PKI/inter.pem" >"$DOCROOT/web1/c1.pem"
+    run "$CERTCTL" download web1
+    assert_success
+    assert_live 1 "$W/web1.key" "$W/c1.crt"
+}
+
 # ---------------------------------------------------------------- --jobs
 
 @test "--jobs 4: eight names fetched at once, each verified and installed, then all 304" {
