@@ -285,6 +285,7 @@ last_request() {
     long=\"$(head -c 300 /dev/zero | tr '\0' a)\"
     for etag in '"a\rX-Injected: 1"' '"a\x01b"' '"a\x1bb"' '"a\tb"' '"a b"' \
         '"a\nX-Injected: 1"' 'unquoted' '"a"b"' '"' '' "$long" '"caf\xc3\xa9"'; do
+        # shellcheck disable=SC2059 # the escapes in $etag are the point
         printf "$etag" >"$W/etag"
         printf 'Sun, 06 Nov 1994 08:49:37 GMT\rX-Injected: 2' >"$W/modified"
         run --separate-stderr "$CERTCTL" -v download web1
