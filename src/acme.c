@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/pem.h>
@@ -349,9 +350,19 @@ struct pending_answer {
 	char *authz;
 };
 
+/* The CA says what to prove: only a name of this order may reach a
+ * responder (and through it a hook's command line). */
+static int in_order(const char *name, char *const *domains, size_t ndomains)
+{
+	for (size_t i = 0; i < ndomains; i++)
+		if (strcasecmp(name, domains[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Answer the challenge of one authorization; records what to clean up. */
 static int answer_authz(struct cc_acme *a, struct cc_responder *r, const char *authz_url,
-    struct pending_answer *ans, struct cc_err *err)
+    char *const *domains, size_t ndomains, struct pending_answer *ans, struct cc_err *err)
 {
 	const char *type = cc_responder_type(r);
 	json_t *authz = NULL, *empty = json_object(), *reply = NULL;
@@ -379,6 +390,11 @@ static int answer_authz(struct cc_acme *a, struct cc_responder *r, const char *a
 	if (cc_buf_printf(&keyauth, "%s.%s", z.token, a->thumbprint.data) == -1 ||
 	    cc_buf_printf(&name, "%s%s", z.wildcard ? "*." : "", z.domain) == -1) {
 		cc_err_set(err, "out of memory");
+		goto out;
+	}
+	if (!in_order(name.data, domains, ndomains)) {
+		cc_err_set(err, "acme: the CA asks to prove '%s', which is not in the order",
+		    name.data);
 		goto out;
 	}
 	ans->domain = strdup(name.data);
@@ -533,7 +549,8 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	if ((r = session_responder(a, err)) == NULL)
 		goto out;
 	for (i = 0; i < o.nauthz; i++) {
-		if (answer_authz(a, r, o.authz[i], &answers[nanswers], err) == -1) {
+		if (answer_authz(a, r, o.authz[i], domains, ndomains, &answers[nanswers],
+		    err) == -1) {
 			nanswers++;
 			goto out;
 		}

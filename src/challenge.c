@@ -47,35 +47,109 @@ static int token_safe(const char *token)
 	return n > 0 && n < 256 && token[n] == '\0';
 }
 
-static int mkdir_if_missing(const char *path, struct cc_err *err)
+/*
+ * The webroot is the operator's (it may be a symlink); below it, the web
+ * server's user may own .well-known and plant symlinks or hard links to
+ * make root write elsewhere. So each component is opened relative to the
+ * one before with O_NOFOLLOW, and a token file is always a new one.
+ */
+static int open_subdir(int dirfd, const char *name, int create, const char *shown,
+    struct cc_err *err)
 {
-	if (mkdir(path, 0755) == -1 && errno != EEXIST)
-		return cc_err_errno(err, errno, "cannot create '%s'", path);
-	return 0;
+	int fd;
+
+	if (create && mkdirat(dirfd, name, 0755) == -1 && errno != EEXIST)
+		return cc_err_errno(err, errno, "cannot create '%s'", shown);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR))
+		return cc_err_set(err, "'%s' is not a directory (a symlink?); refusing to "
+		    "follow it", shown);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s'", shown);
+	return fd;
+}
+
+/* WEBROOT/.well-known/acme-challenge, created if CREATE; an fd or -1. */
+static int challenge_dir(const char *webroot, int create, struct cc_err *err)
+{
+	char shown[4096];
+	int root, wk = -1, dir = -1;
+
+	if ((root = open(webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return cc_err_errno(err, errno, "cannot open webroot '%s'", webroot);
+	snprintf(shown, sizeof(shown), "%s/.well-known", webroot);
+	if ((wk = open_subdir(root, ".well-known", create, shown, err)) != -1) {
+		snprintf(shown, sizeof(shown), "%s" WELL_KNOWN, webroot);
+		shown[strlen(shown) - 1] = '\0';
+		dir = open_subdir(wk, "acme-challenge", create, shown, err);
+		close(wk);
+	}
+	close(root);
+	return dir;
 }
 
 static int webroot_set(const char *webroot, const char *token, const char *keyauth,
     struct cc_err *err)
 {
-	char path[4096];
 	size_t len = strlen(keyauth);
-	int fd, rc = 0;
+	int dir, fd, rc = -1;
 
-	snprintf(path, sizeof(path), "%s/.well-known", webroot);
-	if (mkdir_if_missing(path, err) == -1)
+	if ((dir = challenge_dir(webroot, 1, err)) == -1)
 		return -1;
-	snprintf(path, sizeof(path), "%s" WELL_KNOWN, webroot);
-	path[strlen(path) - 1] = '\0';
-	if (mkdir_if_missing(path, err) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "%s" WELL_KNOWN "%s", webroot, token);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return cc_err_errno(err, errno, "cannot write '%s'", path);
+	/* Never O_TRUNC what is there: it may be a hard link to a file of
+	 * root's. Whatever holds the name goes; a racing plant makes
+	 * O_EXCL fail. */
+	if (unlinkat(dir, token, 0) == -1 && errno != ENOENT) {
+		cc_err_errno(err, errno, "cannot replace '%s" WELL_KNOWN "%s'", webroot, token);
+		goto out;
+	}
+	fd = openat(dir, token, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		cc_err_errno(err, errno, "cannot write '%s" WELL_KNOWN "%s'", webroot, token);
+		goto out;
+	}
 	if (fchmod(fd, 0644) == -1 || write(fd, keyauth, len) != (ssize_t)len)
-		rc = cc_err_errno(err, errno, "cannot write '%s'", path);
+		cc_err_errno(err, errno, "cannot write '%s" WELL_KNOWN "%s'", webroot, token);
+	else
+		rc = 0;
 	close(fd);
+out:
+	close(dir);
 	return rc;
+}
+
+/* Remove the token file, through the same symlink-free walk. */
+static void webroot_clear(const char *webroot, const char *token)
+{
+	int dir;
+
+	if ((dir = challenge_dir(webroot, 0, NULL)) == -1)
+		return;
+	unlinkat(dir, token, 0);
+	close(dir);
+}
+
+/* A DNS name (an optional "*." first) that a hook may get as an
+ * argument: LDH labels of 1-63 bytes, none starting or ending with '-',
+ * 253 bytes in all, so never an option, a newline or a path. */
+static int dns_name_safe(const char *name)
+{
+	const char *p = strncmp(name, "*.", 2) == 0 ? name + 2 : name;
+	size_t label;
+
+	if (strlen(p) > 253)
+		return 0;
+	for (;;) {
+		label = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-");
+		if (label == 0 || label > 63 || p[0] == '-' || p[label - 1] == '-')
+			return 0;
+		p += label;
+		if (*p == '\0')
+			return 1;
+		if (*p++ != '.')
+			return 0;
+	}
 }
 
 /* HOOK set|clear DOMAIN RECORD VALUE, without a shell. */
@@ -250,6 +324,9 @@ int cc_responder_set(struct cc_responder *r, const char *domain, const char *tok
 {
 	if (!token_safe(token))
 		return cc_err_set(err, "the CA sent an invalid challenge token");
+	if (r->src->hook != NULL && !dns_name_safe(domain))
+		return cc_err_set(err, "refusing to pass '%s' to the dns hook: not a DNS name",
+		    domain);
 	if (r->src->hook != NULL)
 		return run_hook(r->src->hook, "set", domain, keyauth, err);
 	if (r->src->webroot != NULL)
@@ -275,15 +352,13 @@ int cc_responder_set(struct cc_responder *r, const char *domain, const char *tok
 void cc_responder_clear(struct cc_responder *r, const char *domain, const char *token,
     const char *keyauth)
 {
-	char path[4096];
-
 	if (!token_safe(token))
 		return;
 	if (r->src->hook != NULL) {
-		run_hook(r->src->hook, "clear", domain, keyauth, NULL);
+		if (dns_name_safe(domain))
+			run_hook(r->src->hook, "clear", domain, keyauth, NULL);
 	} else if (r->src->webroot != NULL) {
-		snprintf(path, sizeof(path), "%s" WELL_KNOWN "%s", r->src->webroot, token);
-		unlink(path);
+		webroot_clear(r->src->webroot, token);
 	} else {
 		pthread_mutex_lock(&r->lock);
 		for (size_t i = 0; i < r->nanswers; i++)

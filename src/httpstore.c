@@ -14,6 +14,7 @@
 #include "certctl/x509.h"
 
 #define STORE_MAX_BODY (1024 * 1024)
+#define VALIDATOR_MAX 256       /* bytes of an ETag we keep */
 
 int cc_httpstore_url(const char *template, const char *name, const char *spki, char *out,
     size_t len, struct cc_err *err)
@@ -87,6 +88,26 @@ static const char *file_url_path(const char *url)
 	return path[0] == '/' ? path : NULL;
 }
 
+/*
+ * A file:// store is read here, not by libcurl, which would open a FIFO
+ * and wait for a writer forever (holding the lock) or read a device
+ * without end: open without blocking, take only a regular file (through
+ * symlinks) up to the body cap. A missing file reads as a 404.
+ */
+static int read_file_store(const char *path, struct cc_http_response *resp,
+    struct cc_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		resp->status = 404;
+		return 0;
+	}
+	if (cc_buf_read_file(&resp->body, path, STORE_MAX_BODY, err) == -1)
+		return -1;
+	resp->status = 200;
+	return 0;
+}
+
 /* "Authorization: Bearer ..." from a file only its owner can read. */
 static int bearer_header(const char *path, struct cc_buf *out, struct cc_err *err)
 {
@@ -110,6 +131,60 @@ static int bearer_header(const char *path, struct cc_buf *out, struct cc_err *er
 	return 0;
 }
 
+/* RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc
+ * = %x21 / %x23-7E (obs-text is refused: .state is UTF-8 JSON). */
+static int etag_valid(const char *v)
+{
+	size_t n;
+
+	if (strncmp(v, "W/", 2) == 0)
+		v += 2;
+	n = strlen(v);
+	if (n < 2 || n > VALIDATOR_MAX || v[0] != '"' || v[n - 1] != '"')
+		return 0;
+	for (size_t i = 1; i < n - 1; i++)
+		if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e || v[i] == '"')
+			return 0;
+	return 1;
+}
+
+/* A Last-Modified is sent back as it came: visible ASCII and spaces only
+ * (an HTTP-date is 29 of them). */
+static int date_valid(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 64 || v[0] == ' ' || v[n - 1] == ' ')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A validator is stored in .state and sent back as a request header: one
+ * holding a CR, LF or other control character would become a header of
+ * its own. HEADER is "etag" or "last-modified"; VALUE comes from the
+ * store's answer or from .state. */
+static int validator_valid(const char *header, const char *value, const char *url)
+{
+	if (strcmp(header, "etag") == 0 ? etag_valid(value) : date_valid(value))
+		return 1;
+	cc_debug(1, "'%s': ignoring an invalid %s header", url, header);
+	return 0;
+}
+
+/* The store's ETag or Last-Modified (HEADER) if it is one we may send
+ * back, else NULL. */
+static const char *validator(const struct cc_http_response *resp, const char *header,
+    const char *url, char *out, size_t len)
+{
+	if (cc_http_header(resp, header, 0, out, len) == NULL ||
+	    !validator_valid(header, out, url))
+		return NULL;
+	return out;
+}
+
 static void remember(struct cc_store *store, const char *name, const char *url,
     const struct cc_http_response *resp)
 {
@@ -121,9 +196,9 @@ static void remember(struct cc_store *store, const char *name, const char *url,
 		return;
 	}
 	json_object_set_new(http, "url", json_string(url));
-	if (cc_http_header(resp, "etag", 0, etag, sizeof(etag)) != NULL)
+	if (validator(resp, "etag", url, etag, sizeof(etag)) != NULL)
 		json_object_set_new(http, "etag", json_string(etag));
-	if (cc_http_header(resp, "last-modified", 0, modified, sizeof(modified)) != NULL)
+	if (validator(resp, "last-modified", url, modified, sizeof(modified)) != NULL)
 		json_object_set_new(http, "last_modified", json_string(modified));
 	json_object_set_new(state, "http", http);
 	cc_store_state_write(store, name, state, NULL);
@@ -142,27 +217,31 @@ static void conditions(struct cc_store *store, const char *name, const char *url
 	http = json_object_get(state, "http");
 	v = json_string_value(json_object_get(http, "url"));
 	if (v != NULL && strcmp(v, url) == 0) {
-		if ((v = json_string_value(json_object_get(http, "etag"))) != NULL)
+		/* A .state written before validators were checked may hold one. */
+		if ((v = json_string_value(json_object_get(http, "etag"))) != NULL &&
+		    validator_valid("etag", v, url))
 			cc_buf_printf(etag, "If-None-Match: %s", v);
-		if ((v = json_string_value(json_object_get(http, "last_modified"))) != NULL)
+		if ((v = json_string_value(json_object_get(http, "last_modified"))) != NULL &&
+		    validator_valid("last-modified", v, url))
 			cc_buf_printf(since, "If-Modified-Since: %s", v);
 	}
 	json_decref(state);
 }
 
 /* Did the answer bring other validators than the ones we sent? */
-static int validators_changed(const struct cc_http_response *resp, const struct cc_buf *etag,
-    const struct cc_buf *since)
+static int validators_changed(const struct cc_http_response *resp, const char *url,
+    const struct cc_buf *etag, const struct cc_buf *since)
 {
 	char value[512];
-	const char *sent;
+	const char *sent, *got;
 
 	sent = etag->data ? etag->data + strlen("If-None-Match: ") : "";
-	if (strcmp(cc_http_header(resp, "etag", 0, value, sizeof(value)) ? value : "", sent))
+	got = validator(resp, "etag", url, value, sizeof(value));
+	if (strcmp(got ? got : "", sent) != 0)
 		return 1;
 	sent = since->data ? since->data + strlen("If-Modified-Since: ") : "";
-	return strcmp(cc_http_header(resp, "last-modified", 0, value, sizeof(value)) ? value : "",
-	    sent) != 0;
+	got = validator(resp, "last-modified", url, value, sizeof(value));
+	return strcmp(got ? got : "", sent) != 0;
 }
 
 int cc_download_http(struct cc_store *store, const struct cc_source *src, const char *name,
@@ -214,14 +293,10 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 			headers[n++] = since.data;
 	}
 	http.headers = headers;
-	/* A file missing from a mounted share reads as a 404. */
-	if (is_file && access(path, F_OK) == -1 && errno == ENOENT) {
-		resp.status = 404;
-	} else if (cc_http_get(url, &http, &resp, err) == -1) {
+	if ((is_file ? read_file_store(path, &resp, err) :
+	    cc_http_get(url, &http, &resp, err)) == -1) {
 		cc_err_prefix(err, "'%s'", url);
 		goto out;
-	} else if (is_file && resp.status == 0) {
-		resp.status = 200;
 	}
 	if (resp.status == 304) {
 		res->outcome = CC_DOWNLOAD_NOT_DUE;
@@ -259,7 +334,7 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	    CC_DOWNLOAD_NOT_DUE;
 	/* Keep the validators for next time, but write only when they changed. */
 	if (!opts->dry_run && (res->outcome == CC_DOWNLOAD_INSTALLED ||
-	    (!is_file && validators_changed(&resp, &etag, &since))))
+	    (!is_file && validators_changed(&resp, url, &etag, &since))))
 		remember(store, name, url, &resp);
 	rc = 0;
 out:

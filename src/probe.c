@@ -1,12 +1,11 @@
 /* TLS probe of a running server (check --connect). */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -34,11 +33,37 @@ static int split_hostport(const char *hostport, char *host, size_t hostlen, char
 	return host[0] && port[0] ? 0 : -1;
 }
 
-/* connect(2) with a deadline, then back to blocking with I/O timeouts. */
-static int connect_timed(const char *hostport, int timeout, struct cc_err *err)
+/* Milliseconds left until DEADLINE (CLOCK_MONOTONIC), 0 once past. */
+static int remaining_ms(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
+/* Wait until FD can be read (or written), but not past DEADLINE: 1 when
+ * ready, 0 on the deadline, -1 on an error. */
+static int wait_fd(int fd, int for_write, const struct timespec *deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
+	int ms, n;
+
+	do {
+		if ((ms = remaining_ms(deadline)) == 0)
+			return 0;
+		n = poll(&pfd, 1, ms);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+/* A non-blocking socket connected to HOSTPORT before DEADLINE. */
+static int connect_by(const char *hostport, const struct timespec *deadline, struct cc_err *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
-	struct timeval tv = { .tv_sec = timeout };
 	char host[256], port[16];
 	int fd = -1, gai, soerr = ETIMEDOUT;
 	socklen_t len = sizeof(soerr);
@@ -48,16 +73,16 @@ static int connect_timed(const char *hostport, int timeout, struct cc_err *err)
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
 		return cc_err_set(err, "cannot resolve '%s': %s", host, gai_strerror(gai));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		struct pollfd pfd;
-
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0)) == -1)
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd == -1)
 			continue;
-		fcntl(fd, F_SETFL, O_NONBLOCK);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			soerr = 0;
+			break;
+		}
+		if (errno == EINPROGRESS) {
 			soerr = ETIMEDOUT;
-			if (poll(&pfd, 1, timeout * 1000) == 1)
+			if (wait_fd(fd, 1, deadline) == 1)
 				getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 			if (soerr == 0)
 				break;
@@ -70,23 +95,47 @@ static int connect_timed(const char *hostport, int timeout, struct cc_err *err)
 	freeaddrinfo(res);
 	if (fd == -1)
 		return cc_err_errno(err, soerr, "cannot connect to '%s'", hostport);
-	fcntl(fd, F_SETFL, 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+/* The TLS handshake on a non-blocking socket, before DEADLINE: a server
+ * that drips one byte at a time cannot stretch it. */
+static int handshake_by(SSL *ssl, int fd, const char *hostport, int timeout,
+    const struct timespec *deadline, struct cc_err *err)
+{
+	int r, e, ready;
+
+	while ((r = SSL_connect(ssl)) != 1) {
+		e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return cc_err_openssl(err, "TLS handshake with '%s' failed", hostport);
+		if ((ready = wait_fd(fd, e == SSL_ERROR_WANT_WRITE, deadline)) == 0)
+			return cc_err_set(err, "'%s' did not complete the TLS handshake within "
+			    "%d s (--timeout)", hostport, timeout);
+		if (ready == -1)
+			return cc_err_errno(err, errno, "TLS handshake with '%s' failed", hostport);
+	}
+	return 0;
 }
 
 int cc_probe_tls(const char *hostport, const char *sni, int timeout, X509 **served,
     int *stapled, struct cc_err *err)
 {
 	const unsigned char *staple = NULL;
+	struct timespec deadline;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	int fd, rc = -1;
 
 	*served = NULL;
 	*stapled = 0;
-	if ((fd = connect_timed(hostport, timeout > 0 ? timeout : 10, err)) == -1)
+	/* One deadline for connecting and the whole handshake (name
+	 * resolution is left to the resolver's own timeouts). */
+	if (timeout <= 0)
+		timeout = 10;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout;
+	if ((fd = connect_by(hostport, &deadline, err)) == -1)
 		return -1;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    (ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(ssl, fd) ||
@@ -96,10 +145,8 @@ int cc_probe_tls(const char *hostport, const char *sni, int timeout, X509 **serv
 		goto out;
 	}
 	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-	if (SSL_connect(ssl) != 1) {
-		cc_err_openssl(err, "TLS handshake with '%s' failed", hostport);
+	if (handshake_by(ssl, fd, hostport, timeout, &deadline, err) == -1)
 		goto out;
-	}
 	if ((*served = SSL_get1_peer_certificate(ssl)) == NULL) {
 		cc_err_set(err, "'%s' sent no certificate", hostport);
 		goto out;

@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
+
+#include "certctl/log.h"
 
 struct cc_trust {
 	X509_STORE *store;
@@ -12,5 +15,9 @@ struct cc_trust {
 
 /* The first occurrence of needle in hay (not NUL-terminated), or NULL. */
 const char *cc_find_bytes(const char *hay, size_t haylen, const char *needle);
+
+/* Refuse a PKCS#12 whose MAC or visible encryptions ask for more
+ * iterations than is sensible, before any of them is computed. */
+int cc_pkcs12_bounds(const PKCS12 *p12, struct cc_err *err);
 
 #endif

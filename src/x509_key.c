@@ -285,6 +285,8 @@ int cc_pkcs12_parse(const void *buf, size_t len, const char *password, EVP_PKEY 
 	*certs = NULL;
 	if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL)
 		return cc_err_openssl(err, "not a PKCS#12 file");
+	if (cc_pkcs12_bounds(p12, err) == -1)
+		goto out;
 	if (!PKCS12_verify_mac(p12, password ? password : "", -1) &&
 	    !(password == NULL && PKCS12_verify_mac(p12, NULL, 0))) {
 		cc_err_set(err, password ? "wrong PKCS#12 password" :

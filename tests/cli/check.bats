@@ -444,3 +444,43 @@ time.sleep(600)' "$PORT" "$U" &
     [ "$uid" -ne 0 ]
     [ "$owner" -eq 0 ]
 }
+
+# start_drip_server: a TCP server on loopback that reads the ClientHello,
+# sends the header of a 16 KiB handshake record and then its body one byte
+# a second: every read gets a byte well within any per-read timeout.
+start_drip_server() {
+    PORT=$(free_port)
+    python3 -c '
+import socket, sys, threading, time
+def drip(conn):
+    try:
+        conn.recv(65536)
+        conn.sendall(b"\x16\x03\x03\x40\x00")
+        while True:
+            time.sleep(1)
+            conn.sendall(b"\x00")
+    except OSError:
+        pass
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(16)
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=drip, args=(c,), daemon=True).start()
+' "$PORT" </dev/null >/dev/null 2>&1 &
+    SERVER_PID=$!
+    wait_port "$PORT"
+}
+
+@test "--connect: --timeout bounds the whole handshake, not each read" {
+    mk www
+    start_drip_server
+    # The outer bound only stops a hanging test; before the fix the drip
+    # kept check waiting for hours.
+    run --separate-stderr timeout $((60 * SLOWDOWN)) "$CERTCTL" check --timeout 2 \
+        --connect "127.0.0.1:$PORT" www
+    assert_failure 2
+    [[ $output == *"'127.0.0.1:$PORT' did not complete the TLS handshake within 2 s"* ]] ||
+        fail "output: $output / $stderr"
+}

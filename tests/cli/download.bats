@@ -491,6 +491,38 @@ EOF
     refute_output --partial "last download failed"
 }
 
+@test "http-01 webroot: planted symlinks are refused; a web user's own directories still work" {
+    write_dl_config "  web.example.com: {source: web}"
+    elsewhere=$BATS_TEST_TMPDIR/elsewhere
+    mkdir -p "$elsewhere/acme-challenge"
+    for link in .well-known .well-known/acme-challenge; do
+        rm -rf "$WEBROOT/.well-known"
+        if [ "$link" = .well-known ]; then
+            ln -s "$elsewhere" "$WEBROOT/.well-known"
+        else
+            mkdir "$WEBROOT/.well-known"
+            ln -s "$elsewhere/acme-challenge" "$WEBROOT/.well-known/acme-challenge"
+        fi
+        run --separate-stderr "$CERTCTL" download web.example.com
+        assert_failure 1
+        [[ $stderr == *"web.example.com: '$WEBROOT/$link' is not a directory (a symlink?)"* ]] ||
+            fail "$link: $stderr"
+        # Nothing was written through the link.
+        [ -z "$(ls -A "$elsewhere/acme-challenge")" ]
+        [ ! -e "$CERTDIR/web.example.com" ]
+    done
+    # Real directories (the web server's, say) are used as they are.
+    rm -rf "$WEBROOT/.well-known"
+    mkdir -p "$WEBROOT/.well-known/acme-challenge"
+    nginx_start "$WEBROOT" "$PEBBLE_HTTP_PORT"
+    run --separate-stderr "$CERTCTL" download web.example.com
+    assert_success
+    grep -Eq 'GET /\.well-known/acme-challenge/[A-Za-z0-9_-]+ HTTP/1\.[01]" 200' \
+        "$NGINX_ACCESS_LOG"
+    [ -z "$(ls -A "$WEBROOT/.well-known/acme-challenge")" ]
+    assert_good_set web.example.com
+}
+
 @test "a wildcard over http-01 fails with a hint to use dns-01" {
     write_dl_config "  '*.example.com': {source: lis}"
     run --separate-stderr "$CERTCTL" download --all

@@ -133,3 +133,100 @@ hostile() {
         hostile "$m"
     done
 }
+
+# webroot_config: http-01 through a webroot, $WEBROOT, that the hostile CA
+# "validates" by reading the token file (STATE/served); $ELSEWHERE holds
+# acme-challenge/tok3n, a root-only file a web user would like overwritten.
+webroot_config() {
+    WEBROOT=$BATS_TEST_TMPDIR/webroot
+    ELSEWHERE=$BATS_TEST_TMPDIR/elsewhere
+    mkdir -p "$WEBROOT" "$ELSEWHERE/acme-challenge"
+    printf 'secret\n' >"$ELSEWHERE/acme-challenge/tok3n"
+    chmod 0600 "$ELSEWHERE/acme-challenge/tok3n"
+    sed -i "s|challenge: .*|challenge: {type: http-01, webroot: $WEBROOT}|" "$CONFIG"
+    printf '%s' "$WEBROOT" >"$STATE/webroot"
+    rm -f "$STATE/token" "$STATE/served"
+}
+
+# elsewhere_intact: the file outside the webroot kept its bytes and mode.
+elsewhere_intact() {
+    [ "$(cat "$ELSEWHERE/acme-challenge/tok3n")" = secret ]
+    [ "$(stat -c %a "$ELSEWHERE/acme-challenge/tok3n")" = 600 ]
+    [ "$(ls "$ELSEWHERE/acme-challenge")" = tok3n ]
+}
+
+@test "http-01 webroot: a symlink at .well-known or acme-challenge is never followed" {
+    webroot_config
+    ln -s "$ELSEWHERE" "$WEBROOT/.well-known"
+    hostile authz-http
+    [[ $stderr == *"'$WEBROOT/.well-known' is not a directory (a symlink?); refusing"* ]]
+    elsewhere_intact
+    rm "$WEBROOT/.well-known"
+    mkdir "$WEBROOT/.well-known"
+    ln -s "$ELSEWHERE/acme-challenge" "$WEBROOT/.well-known/acme-challenge"
+    hostile authz-http
+    [[ $stderr == *"'$WEBROOT/.well-known/acme-challenge' is not a directory (a symlink?)"* ]]
+    elsewhere_intact
+    [ ! -e "$STATE/served" ]
+}
+
+@test "http-01 webroot: a symlink or hard link at the token's name is replaced, not written through" {
+    webroot_config
+    mkdir -p "$WEBROOT/.well-known/acme-challenge"
+    for how in symlink hardlink; do
+        rm -f "$WEBROOT/.well-known/acme-challenge/tok3n" "$STATE/answered" "$STATE/served"
+        if [ "$how" = symlink ]; then
+            ln -s "$ELSEWHERE/acme-challenge/tok3n" "$WEBROOT/.well-known/acme-challenge/tok3n"
+        else
+            ln "$ELSEWHERE/acme-challenge/tok3n" "$WEBROOT/.well-known/acme-challenge/tok3n"
+        fi
+        echo authz-http >"$STATE/mode"
+        run --separate-stderr timeout $((60 * SLOWDOWN)) "$CERTCTL" download www.example.com
+        [ "$status" -eq 0 ] || { echo "$how: exit $status: $stderr"; return 1; }
+        # The CA read the key authorization, the file is gone after.
+        [[ $(cat "$STATE/served") == tok3n.* ]]
+        [ ! -e "$WEBROOT/.well-known/acme-challenge/tok3n" ]
+        [ ! -L "$WEBROOT/.well-known/acme-challenge/tok3n" ]
+        elsewhere_intact
+    done
+}
+
+@test "http-01 webroot: tokens that are not base64url are refused before any write" {
+    webroot_config
+    long=$(head -c 300 /dev/zero | tr '\0' A)
+    for token in .. . "" a/b ../../elsewhere/acme-challenge/tok3n "$long" $'tok3n\n' \
+        'tok=en' 'tok3n%2f' '~tok' 'tök3n'; do
+        printf '%s' "$token" >"$STATE/token"
+        hostile authz-http
+        [[ $stderr == *"invalid challenge token"* ]] || { echo "$token: $stderr"; return 1; }
+        [ -z "$(ls -A "$WEBROOT/.well-known/acme-challenge" 2>/dev/null)" ]
+        elsewhere_intact
+    done
+}
+
+@test "dns-01: the hook only gets identifiers of the order, never one the CA made up" {
+    cat >"$BATS_TEST_TMPDIR/hook" <<SH
+#!/bin/sh
+printf '[%s]' "\$@" >>"$BATS_TEST_TMPDIR/hook.log"
+echo >>"$BATS_TEST_TMPDIR/hook.log"
+SH
+    chmod +x "$BATS_TEST_TMPDIR/hook"
+    sed -i "s|hook: /bin/true|hook: $BATS_TEST_TMPDIR/hook|" "$CONFIG"
+    for ident in evil.example.net -rf --help $'www.example.com\nevil.example.net' \
+        'www.example.com evil' ../../etc/passwd 'www.example.com.' '*.example.com' ''; do
+        printf '%s' "$ident" >"$STATE/ident"
+        hostile authz-ident
+        [[ $stderr == *"which is not in the order"* ]] || { echo "$ident: $stderr"; return 1; }
+        [ ! -e "$BATS_TEST_TMPDIR/hook.log" ]
+    done
+    # The control: the order's own name reaches the hook, set then clear.
+    printf 'www.example.com' >"$STATE/ident"
+    rm -f "$STATE/answered"
+    echo authz-ident >"$STATE/mode"
+    run "$CERTCTL" download www.example.com
+    [ "$status" -eq 0 ]
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/hook.log")" -eq 2 ]
+    grep -q '^\[set\]\[www.example.com\]\[_acme-challenge.www.example.com\]\[[A-Za-z0-9_-]\{43\}\]$' \
+        "$BATS_TEST_TMPDIR/hook.log"
+    grep -q '^\[clear\]\[www.example.com\]' "$BATS_TEST_TMPDIR/hook.log"
+}

@@ -226,6 +226,102 @@ assert_live() {
     assert_equal "$(requests)" "$(printf '200\n304')"
 }
 
+# validator_store: a python3 store on plain http serving $DOCROOT that
+# answers with the ETag and Last-Modified bytes in $W/etag and $W/modified
+# (raw, whatever they hold) and appends each request's header lines to
+# $W/requests. Sets URL.
+validator_store() {
+    cat >"$W/store.py" <<'PY'
+import os, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+root, w, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def do_GET(self):
+        with open(os.path.join(w, "requests"), "ab") as f:
+            f.write(b"---\n" + bytes(self.headers))
+        with open(root + self.path, "rb") as f:
+            body = f.read()
+        head = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n" % len(body)
+        for name in ("etag", "modified"):
+            with open(os.path.join(w, name), "rb") as f:
+                value = f.read()
+            if value:
+                head += (b"ETag: " if name == "etag" else b"Last-Modified: ") + value + b"\r\n"
+        self.wfile.write(head + b"\r\n" + body)
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+    HTTPD_PORT=$(free_port)
+    python3 "$W/store.py" "$DOCROOT" "$W" "$HTTPD_PORT" </dev/null >/dev/null 2>&1 &
+    HTTPD_PIDS+=("$!")
+    wait_port "$HTTPD_PORT"
+    URL="http://127.0.0.1:$HTTPD_PORT/{name}/{spki_sha256}.pem"
+    fleet_config "$URL"
+}
+
+# last_request: the header lines of the store's last request.
+last_request() {
+    awk '/^---$/ { r = ""; next } { r = r $0 "\n" } END { printf "%s", r }' "$W/requests"
+}
+
+@test "an ETag or Last-Modified that is no valid header value is neither stored nor sent back" {
+    enroll
+    printf '"v1-good"' >"$W/etag"
+    printf 'Sun, 06 Nov 1994 08:49:37 GMT' >"$W/modified"
+    validator_store
+    run "$CERTCTL" download web1
+    assert_success
+    # The control: valid validators are kept and sent back.
+    jq -e '.http.etag == "\"v1-good\"" and .http.last_modified == "Sun, 06 Nov 1994 08:49:37 GMT"' \
+        "$CERTDIR/.state/web1.json"
+    run "$CERTCTL" download web1
+    assert_failure 10
+    last_request | grep -qx 'If-None-Match: "v1-good"'
+    last_request | grep -qx 'If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT'
+    printf 'W/"weak-1"' >"$W/etag"
+    run "$CERTCTL" download web1
+    run "$CERTCTL" download web1
+    last_request | grep -qx 'If-None-Match: W/"weak-1"'
+    # Bare CR, other control characters, a header split by a bare LF,
+    # unquoted, a quote inside, over 256 bytes, obs-text.
+    long=\"$(head -c 300 /dev/zero | tr '\0' a)\"
+    for etag in '"a\rX-Injected: 1"' '"a\x01b"' '"a\x1bb"' '"a\tb"' '"a b"' \
+        '"a\nX-Injected: 1"' 'unquoted' '"a"b"' '"' '' "$long" '"caf\xc3\xa9"'; do
+        # shellcheck disable=SC2059 # the escapes in $etag are the point
+        printf "$etag" >"$W/etag"
+        printf 'Sun, 06 Nov 1994 08:49:37 GMT\rX-Injected: 2' >"$W/modified"
+        run --separate-stderr "$CERTCTL" -v download web1
+        [ "$status" -eq 10 ] || fail "$etag: exit $status: $stderr"
+        jq -e '.http | (has("etag") or has("last_modified")) | not' \
+            "$CERTDIR/.state/web1.json" || fail "stored: $etag"
+        [[ -z "$etag" || $stderr == *"ignoring an invalid etag header"* ]] ||
+            fail "no debug line for $etag: $stderr"
+        run "$CERTCTL" download web1
+        assert_failure 10
+        run last_request
+        refute_output --partial "If-None-Match"
+        refute_output --partial "If-Modified-Since"
+        refute_output --partial "X-Injected"
+    done
+    # libcurl itself refuses a NUL in a header: an error, nothing kept.
+    printf '"a\0b"' >"$W/etag"
+    run --separate-stderr "$CERTCTL" download web1
+    assert_failure 1
+    jq -e '.http | has("etag") | not' "$CERTDIR/.state/web1.json"
+    # A .state written before the check cannot smuggle one in either.
+    : >"$W/etag"
+    jq '.http.etag = "\"a\rX-Injected: 3\"" | .http.last_modified = "x\ny: 4"' \
+        "$CERTDIR/.state/web1.json" >"$W/state.json"
+    cp "$W/state.json" "$CERTDIR/.state/web1.json"
+    run "$CERTCTL" download web1
+    assert_failure 10
+    run last_request
+    refute_output --partial "If-None-Match"
+    refute_output --partial "X-Injected"
+}
+
 # bats test_tags=memcheck
 @test "a new cert published for the live key is installed (exit 0), then 304 again" {
     first_install
@@ -770,6 +866,57 @@ certificates:
     assert_live 1 "$W/web1.key" "$W/c1.crt"
     sed -i "s|file://localhost|file://fileserver|" "$CONFIG"
     rejected "file:// URL names a path on this machine"
+}
+
+@test "file:// store: a FIFO, a directory, a device, an oversized file (or a symlink to one) fail at once" {
+    enroll
+    write_config "defaults: {source: fleet}
+sources:
+  fleet:
+    type: http
+    url: file://$DOCROOT/{name}/{spki_sha256}.pem
+    timeout: {total: 2s}
+certificates:
+  web1: {domains: [web1]}"
+    f=$DOCROOT/web1/$HASH.pem
+    mkfifo "$W/fifo"
+    mkdir "$W/dir"
+    yes 'padding padding padding' | head -c 2000000 >"$W/big"
+    for target in fifo dir /dev/zero big; do
+        [[ $target == /* ]] || target=$W/$target
+        for how in itself symlink; do
+            rm -rf "$f"
+            if [ "$how" = symlink ]; then
+                ln -s "$target" "$f"
+            elif [ -d "$target" ]; then
+                mkdir "$f"
+            elif [ -p "$target" ]; then
+                mkfifo "$f"
+            elif [ -c "$target" ]; then
+                continue # no device nodes without root: the symlink stands in
+            else
+                cp "$target" "$f"
+            fi
+            # A bound that fails the test instead of hanging it (a FIFO
+            # used to block in open(2) for ever, holding the lock).
+            before=$(live_sum)
+            run --separate-stderr timeout $((60 * SLOWDOWN)) "$CERTCTL" download web1
+            assert_failure 1
+            [[ $stderr == *web1:*"file://$f"* ]] || fail "$target ($how): $stderr"
+            if [ "$target" = "$W/big" ]; then
+                [[ $stderr == *"larger than 1048576 bytes"* ]] || fail "$target ($how): $stderr"
+            else
+                [[ $stderr == *"is not a regular file"* ]] || fail "$target ($how): $stderr"
+            fi
+            assert_equal "$(live_sum)" "$before"
+        done
+    done
+    # The control: the published regular file, through a symlink too.
+    ln -sf "$DOCROOT/web1/c1.pem" "$f"
+    cat "$W/c1.crt" "$PKI/inter.pem" >"$DOCROOT/web1/c1.pem"
+    run "$CERTCTL" download web1
+    assert_success
+    assert_live 1 "$W/web1.key" "$W/c1.crt"
 }
 
 # ---------------------------------------------------------------- --jobs

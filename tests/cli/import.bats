@@ -881,6 +881,37 @@ aia_fixture() {
     rejected 1 "PKCS#12" import www --pkcs12 "$PKI/www.crt" --password-file "$W/pw"
 }
 
+@test "bad input: a PKCS#12 asking for 2^31-1 MAC or encryption iterations is refused at once" {
+    seed www
+    printf 'right\n' >"$W/pw"
+    # AES/PBKDF2 (the default) and PKCS#12 PBE (-legacy) files; the count
+    # is patched in afterwards (making them with it would take as long).
+    openssl pkcs12 -export -inkey "$W/www.key" -in "$PKI/www.crt" \
+        -certfile "$PKI/inter.pem" -passout "file:$W/pw" -out "$W/aes.p12"
+    openssl pkcs12 -export -legacy -inkey "$W/www.key" -in "$PKI/www.crt" \
+        -certfile "$PKI/inter.pem" -passout "file:$W/pw" -out "$W/legacy.p12"
+    before=$(tree_sum "$CERTDIR")
+    for kind in aes legacy; do
+        for what in mac certs key; do
+            python3 "$HELPERS/p12-iter.py" "$W/$kind.p12" "$W/evil.p12" \
+                right "$what" 2147483647
+            # The bound only stops a hanging test (before: many minutes).
+            run timeout $((60 * SLOWDOWN)) "$CERTCTL" import www --pkcs12 "$W/evil.p12" \
+                --password-file "$W/pw"
+            assert_failure 1
+            assert_equal "${#lines[@]}" 1
+            assert_output --partial "asks for 2147483647 iterations (at most 10000000 accepted)"
+            assert_equal "$(tree_sum "$CERTDIR")" "$before"
+        done
+    done
+    # The control: a count under the cap, rewritten the same way, is read
+    # (and is the live set already: exit 10, no error).
+    python3 "$HELPERS/p12-iter.py" "$W/aes.p12" "$W/ok.p12" right mac 100000
+    run "$CERTCTL" import www --pkcs12 "$W/ok.p12" --password-file "$W/pw"
+    assert_failure 10
+    assert_output ""
+}
+
 @test "bad input: encrypted PEM key without a password, or with the wrong one" {
     seed www
     printf 'right\n' >"$W/pw"

@@ -189,7 +189,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send(201, self.order("ready"), headers=[("Location", BASE + "/order/1")])
         elif self.path == "/finalize/1":
             if m in ("good", "cert-other-name", "cert-other-key", "cert-truncated",
-                     "cert-html", "cert-endless", "cert-empty"):
+                     "cert-html", "cert-endless", "cert-empty", "authz-http", "authz-ident"):
                 with open(os.path.join(STATE, "finalize"), "wb") as f:
                     f.write(body)
             self.send(200, self.order("processing"), headers=[("Retry-After", "1")])
@@ -210,15 +210,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/chall/1":
             with open(os.path.join(STATE, "answered"), "w", encoding="ascii") as f:
                 f.write("yes")
+            if m == "authz-http":
+                self.fetch_token()
             self.send(200, {"type": "dns-01", "status": "processing"})
         else:
             self.send(404, b"")
+
+    @staticmethod
+    def setting(name, default):
+        """STATE/NAME's text (as it is, newlines and all), or DEFAULT."""
+        try:
+            with open(os.path.join(STATE, name), encoding="utf-8") as f:
+                return f.read()
+        except FileNotFoundError:
+            return default
+
+    def fetch_token(self):
+        """What a validating CA would get: the token file under the
+        webroot in STATE/webroot, copied to STATE/served."""
+        path = os.path.join(self.setting("webroot", "/nonexistent"),
+                            ".well-known/acme-challenge", self.setting("token", "tok3n"))
+        try:
+            with open(path, "rb") as f, open(os.path.join(STATE, "served"), "wb") as out:
+                out.write(f.read())
+        except OSError:
+            pass
 
     def authz(self, m):
         ident = {"type": "dns", "value": "www.example.com"}
         chall = {"type": "dns-01", "url": BASE + "/chall/1", "token": "tok3n", "status": "pending"}
         answered = os.path.exists(os.path.join(STATE, "answered"))
-        if m == "authz-garbage":
+        if m in ("authz-http", "authz-ident"):
+            # http-01 with the token in STATE/token, or dns-01 for the
+            # identifier in STATE/ident; valid once answered.
+            if m == "authz-http":
+                chall = dict(chall, type="http-01", token=self.setting("token", "tok3n"))
+            else:
+                ident = dict(ident, value=self.setting("ident", "www.example.com"))
+            self.send(200, {"status": "valid" if answered else "pending", "identifier": ident,
+                            "challenges": [chall]}, headers=[("Retry-After", "1")])
+        elif m == "authz-garbage":
             self.send(200, b"nonsense", "text/plain")
         elif m == "authz-no-status":
             self.send(200, {"identifier": ident})
