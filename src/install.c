@@ -97,6 +97,9 @@ static int check_leaf(X509 *leaf, const struct cc_cert_facts *f, const char *nam
 		return cc_err_set(err, "RSA key of %d bits (at least 2048 needed)", f->key_bits);
 	if (f->weak_signature)
 		return cc_err_set(err, "certificate has a weak signature (%s)", f->signature);
+	if (f->bad_sans)
+		return cc_err_set(err, "certificate has %d malformed DNS or IP name(s) (a NUL "
+		    "byte, a bad length)", f->bad_sans);
 	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)
 		if (!cc_cert_covers(leaf, conf->domains[i]))
 			return cc_err_set(err, "certificate does not cover configured domain '%s'",
@@ -263,6 +266,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
     const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err)
 {
 	struct cc_chain_order order = { 0 };
+	STACK_OF(X509) *chain = NULL;
 	struct cc_set pending = { 0 };
 	struct texts t = { 0 };
 	struct cc_cert_facts facts = { 0 };
@@ -282,16 +286,23 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	} else if ((leaf = cc_bundle_leaf(cand->certs, key)) == NULL) {
 		return cc_err_set(err, "key does not match any certificate given");
 	}
+	if (cc_key_usable(key, err) == -1) {
+		cc_err_prefix(err, "the %s key", cand->key ? "given" : from_pending ? "pending" :
+		    "live");
+		goto out;
+	}
 	if (cc_cert_facts(leaf, &facts, err) == -1 ||
 	    check_leaf(leaf, &facts, cand->name, opts, err) == -1 ||
 	    cc_chain_order(leaf, cand->certs, &order, err) == -1)
 		goto out;
-	/* Fetching can only help a chain that stops short of a root. */
-	if (cc_chain_verify(opts->trust, leaf, order.chain, NULL, err) == -1 &&
+	/* What is installed is the path that verified. Fetching can only help
+	 * a chain that stops short of a root. */
+	if (cc_chain_build(opts->trust, leaf, cand->certs, &chain, err) == -1 &&
 	    (!opts->fetch || order.had_root ||
-	    cc_chain_complete(leaf, order.chain, opts->trust, err) == -1))
+	    cc_chain_complete(leaf, order.chain, opts->trust, err) == -1 ||
+	    cc_chain_build(opts->trust, leaf, order.chain, &chain, err) == -1))
 		goto out;
-	if (render(key, leaf, order.chain, &t, err) == -1)
+	if (render(key, leaf, chain, &t, err) == -1)
 		goto out;
 	if ((same = compare_live(store, cand->name, leaf, t.full.data, opts->force, err)) == -1)
 		goto out;
@@ -335,6 +346,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	rc = 0;
 out:
 	cc_chain_order_free(&order);
+	sk_X509_pop_free(chain, X509_free);
 	cc_cert_facts_free(&facts);
 	cc_set_free(&pending);
 	texts_free(&t);

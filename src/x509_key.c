@@ -326,6 +326,72 @@ out:
 }
 
 
+/* The parts of an RSA key that must agree: with two primes, n = pq, the
+ * CRT exponents are d mod p-1 and d mod q-1 and invert e there, and qInv
+ * inverts q mod p. A few multiplications, where OpenSSL's own pairwise
+ * check also proves p and q prime (tens of milliseconds per key). */
+static int rsa_consistent(EVP_PKEY *key)
+{
+	static const char *const names[] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	enum { N, E, D, P, Q, DP, DQ, QINV, NPARTS };
+	BIGNUM *v[NPARTS] = { NULL }, *t, *p1, *q1;
+	BN_CTX *ctx = BN_CTX_new();
+	int ok = 0, i;
+
+	for (i = 0; i < NPARTS; i++)
+		if (!EVP_PKEY_get_bn_param(key, names[i], &v[i]))
+			break;
+	if (ctx == NULL || i < NPARTS)
+		goto out;
+	BN_CTX_start(ctx);
+	t = BN_CTX_get(ctx);
+	p1 = BN_CTX_get(ctx);
+	q1 = BN_CTX_get(ctx);
+	ok = q1 != NULL && BN_copy(p1, v[P]) && BN_sub_word(p1, 1) && BN_copy(q1, v[Q]) &&
+	    BN_sub_word(q1, 1) && !BN_is_zero(p1) && !BN_is_zero(q1) &&
+	    BN_mul(t, v[P], v[Q], ctx) && BN_cmp(t, v[N]) == 0 &&
+	    BN_mod(t, v[D], p1, ctx) && BN_cmp(t, v[DP]) == 0 &&
+	    BN_mod(t, v[D], q1, ctx) && BN_cmp(t, v[DQ]) == 0 &&
+	    BN_mod_mul(t, v[E], v[DP], p1, ctx) && BN_is_one(t) &&
+	    BN_mod_mul(t, v[E], v[DQ], q1, ctx) && BN_is_one(t) &&
+	    BN_mod_mul(t, v[QINV], v[Q], v[P], ctx) && BN_is_one(t);
+	BN_CTX_end(ctx);
+out:
+	for (i = 0; i < NPARTS; i++)
+		BN_clear_free(v[i]);
+	BN_CTX_free(ctx);
+	return ok;
+}
+
+int cc_key_consistent(EVP_PKEY *key, struct cc_err *err)
+{
+	EVP_PKEY_CTX *ctx;
+	int ok;
+	BIGNUM *third = NULL;
+
+	/* A multi-prime RSA key has no single n = pq: OpenSSL checks it. */
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+	    !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_FACTOR3, &third)) {
+		ok = rsa_consistent(key);
+	} else {
+		ok = (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) != NULL &&
+		    EVP_PKEY_pairwise_check(ctx) == 1;
+		EVP_PKEY_CTX_free(ctx);
+	}
+	BN_free(third);
+	ERR_clear_error();
+	if (!ok)
+		return cc_err_set(err, "the private key is inconsistent (its public half does "
+		    "not belong to its private half)");
+	return 0;
+}
+
+
 int cc_key_matches(X509 *cert, EVP_PKEY *key)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
@@ -348,8 +414,10 @@ void cc_key_describe(EVP_PKEY *key, char *buf, size_t len, int *bits)
 	*bits = key ? EVP_PKEY_get_bits(key) : 0;
 	switch (key ? EVP_PKEY_get_base_id(key) : 0) {
 	case EVP_PKEY_RSA:
-	case EVP_PKEY_RSA_PSS:
 		snprintf(buf, len, "RSA %d", *bits);
+		break;
+	case EVP_PKEY_RSA_PSS:
+		snprintf(buf, len, "RSA-PSS %d", *bits);
 		break;
 	case EVP_PKEY_EC:
 		EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
