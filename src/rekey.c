@@ -122,7 +122,8 @@ int cc_rekey_plan(struct cc_store *store, const struct cc_config *cfg, const cha
 		job->spec = *spec;
 	else if (have_live_spec == 1)
 		job->spec = live_spec;
-	else if (have_live_spec == 0 || (pol.set & CC_P_KEY))
+	else if (have_live_spec == 0 || (cfg != NULL && (cfg->defaults.set & CC_P_KEY)) ||
+	    (conf != NULL && (conf->policy.set & CC_P_KEY)))
 		job->spec = pol.key;
 	else
 		return cc_err_set(err, "the live key of '%s': %s; choose one with --key-type or "
