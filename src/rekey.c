@@ -48,9 +48,12 @@ static int read_live(struct cc_store *store, const char *name, struct cc_key_spe
 		return loaded;
 	if (live.files[CC_F_PRIVKEY].present &&
 	    cc_key_parse(live.files[CC_F_PRIVKEY].data, live.files[CC_F_PRIVKEY].len, NULL,
-	    &key, NULL) == 0)
-		*have_spec = cc_key_spec_of(key, spec) == 0 ? 1 :
-		    (cc_key_supported(key, unsupported), -1);
+	    &key, NULL) == 0) {
+		if (cc_key_spec_of(key, spec) == 0)
+			*have_spec = 1;
+		else if (cc_key_supported(key, unsupported) == -1)
+			*have_spec = -1;
+	}
 	if (want_domains) {
 		if (!live.files[CC_F_CERT].present) {
 			cc_err_errno(err, live.files[CC_F_CERT].errnum,
