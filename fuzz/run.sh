@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.." || exit 1
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(certs key config state ocsp ari acme)
+[ ${#targets[@]} -gt 0 ] || targets=(certs chain key config state ocsp ari acme)
 build=${FUZZ_BUILD:-build-fuzz}
 
 if [ ! -f "$build/build.ninja" ]; then

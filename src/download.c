@@ -243,6 +243,11 @@ static int pending_key(struct cc_store *store, const char *name, const struct cc
 		rc = cc_key_parse(set.files[CC_F_PRIVKEY].data, set.files[CC_F_PRIVKEY].len, NULL,
 		    key, err);
 		cc_set_free(&set);
+		/* Checked before an order is placed for it, not at install. */
+		if (rc == 0 && (rc = cc_key_usable(*key, err)) == -1) {
+			EVP_PKEY_free(*key);
+			*key = NULL;
+		}
 		return rc == -1 ? cc_err_prefix(err, "the pending key") : 0;
 	}
 	cc_set_free(&set);

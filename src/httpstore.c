@@ -10,6 +10,7 @@
 
 #include "certctl/http.h"
 #include "certctl/httpstore.h"
+#include "certctl/keygen.h"
 #include "certctl/rollback.h"
 #include "certctl/x509.h"
 
@@ -70,7 +71,9 @@ static int current_key(struct cc_store *store, const char *name, char spki[65], 
 		}
 	}
 	if (cc_key_parse(set.files[CC_F_PRIVKEY].data, set.files[CC_F_PRIVKEY].len, NULL, &key,
-	    err) == 0 && cc_key_spki_sha256(key, spki) == 0)
+	    err) == -1 || cc_key_usable(key, err) == -1)
+		cc_err_prefix(err, "the %s key of '%s'", *pending ? "pending" : "live", name);
+	else if (cc_key_spki_sha256(key, spki) == 0)
 		rc = 0;
 	EVP_PKEY_free(key);
 	cc_set_free(&set);

@@ -143,33 +143,41 @@ static void name_missing_issuer(X509 *leaf, STACK_OF(X509) *chain, STACK_OF(X509
  * intermediates are candidates too (a renewal the CA mailed comes alone;
  * what verifies is what gets installed). Then, with FETCH, caIssuers.
  */
+/*
+ * The chain to install: the path OpenSSL verified from the certificates
+ * given; else (import of a renewal that came alone) from those plus the
+ * live chain's; else completed from caIssuers, which can only help a chain
+ * that stops short of a root.
+ */
 static int build_chain(struct cc_store *store, const struct cc_candidate *cand, X509 *leaf,
-    const struct cc_install_opts *opts, struct cc_chain_order *order, struct cc_err *err)
+    const struct cc_install_opts *opts, struct cc_chain_order *order,
+    STACK_OF(X509) **chain, struct cc_err *err)
 {
-	STACK_OF(X509) *pool = NULL;
+	STACK_OF(X509) *pool = NULL, *from = cand->certs;
 	int rc = -1;
 
 	if (cc_chain_order(leaf, cand->certs, order, err) == -1)
 		return -1;
-	if (cc_chain_verify(opts->trust, leaf, order->chain, NULL, err) == 0)
+	if (cc_chain_build(opts->trust, leaf, cand->certs, chain, err) == 0)
 		return 0;
 	if (opts->kept_chain && (pool = kept_pool(store, cand->name, cand->certs)) != NULL) {
-		cc_chain_order_free(order);
-		if (cc_chain_order(leaf, pool, order, err) == -1)
-			goto out;
-		if (cc_chain_verify(opts->trust, leaf, order->chain, NULL, err) == 0) {
+		from = pool;
+		if (cc_chain_build(opts->trust, leaf, pool, chain, err) == 0) {
 			rc = 0;
 			goto out;
 		}
+		cc_chain_order_free(order);
+		if (cc_chain_order(leaf, pool, order, err) == -1)
+			goto out;
 	}
-	/* Fetching can only help a chain that stops short of a root. */
 	if (opts->fetch && !order->had_root &&
-	    cc_chain_complete(leaf, order->chain, opts->trust, err) == 0) {
+	    cc_chain_complete(leaf, order->chain, opts->trust, err) == 0 &&
+	    cc_chain_build(opts->trust, leaf, order->chain, chain, err) == 0) {
 		rc = 0;
 		goto out;
 	}
 	if (opts->kept_chain)
-		name_missing_issuer(leaf, order->chain, pool != NULL ? pool : cand->certs, err);
+		name_missing_issuer(leaf, order->chain, from, err);
 out:
 	sk_X509_pop_free(pool, X509_free);
 	return rc;
@@ -193,6 +201,9 @@ static int check_leaf(X509 *leaf, const struct cc_cert_facts *f, const char *nam
 		return cc_err_set(err, "RSA key of %d bits (at least 2048 needed)", f->key_bits);
 	if (f->weak_signature)
 		return cc_err_set(err, "certificate has a weak signature (%s)", f->signature);
+	if (f->bad_sans)
+		return cc_err_set(err, "certificate has %d malformed DNS or IP name(s) (a NUL "
+		    "byte, a bad length)", f->bad_sans);
 	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)
 		if (!cc_cert_covers(leaf, conf->domains[i]))
 			return cc_err_set(err, "certificate does not cover configured domain '%s'",
@@ -359,6 +370,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
     const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err)
 {
 	struct cc_chain_order order = { 0 };
+	STACK_OF(X509) *chain = NULL;
 	struct cc_set pending = { 0 };
 	struct texts t = { 0 };
 	struct cc_cert_facts facts = { 0 };
@@ -378,11 +390,16 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	} else if ((leaf = cc_bundle_leaf(cand->certs, key)) == NULL) {
 		return cc_err_set(err, "key does not match any certificate given");
 	}
+	if (cc_key_usable(key, err) == -1) {
+		cc_err_prefix(err, "the %s key", cand->key ? "given" : from_pending ? "pending" :
+		    "live");
+		goto out;
+	}
 	if (cc_cert_facts(leaf, &facts, err) == -1 ||
 	    check_leaf(leaf, &facts, cand->name, opts, err) == -1 ||
-	    build_chain(store, cand, leaf, opts, &order, err) == -1)
+	    build_chain(store, cand, leaf, opts, &order, &chain, err) == -1)
 		goto out;
-	if (render(key, leaf, order.chain, &t, err) == -1)
+	if (render(key, leaf, chain, &t, err) == -1)
 		goto out;
 	if ((same = compare_live(store, cand->name, leaf, t.full.data, opts->force, err)) == -1)
 		goto out;
@@ -426,6 +443,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	rc = 0;
 out:
 	cc_chain_order_free(&order);
+	sk_X509_pop_free(chain, X509_free);
 	cc_cert_facts_free(&facts);
 	cc_set_free(&pending);
 	texts_free(&t);

@@ -11,6 +11,10 @@
 #include "certctl/keygen.h"
 #include "certctl/x509.h"
 
+/* The RSA sizes certctl makes, and so the ones it keeps. */
+#define RSA_BITS_MIN 2048
+#define RSA_BITS_MAX 16384
+
 int cc_key_spec_parse(const char *type, int bits, const char *curve, struct cc_key_spec *out,
     struct cc_err *err)
 {
@@ -18,9 +22,9 @@ int cc_key_spec_parse(const char *type, int bits, const char *curve, struct cc_k
 	if (strcasecmp(type, "rsa") == 0) {
 		out->type = CC_KEY_RSA;
 		out->bits = bits ? bits : 3072;
-		if (out->bits < 2048 || out->bits > 16384)
-			return cc_err_set(err, "RSA keys must have 2048 to 16384 bits, not %d",
-			    out->bits);
+		if (out->bits < RSA_BITS_MIN || out->bits > RSA_BITS_MAX)
+			return cc_err_set(err, "RSA keys must have %d to %d bits, not %d",
+			    RSA_BITS_MIN, RSA_BITS_MAX, out->bits);
 		if (curve != NULL)
 			return cc_err_set(err, "a curve goes with ec keys, not rsa");
 	} else if (strcasecmp(type, "ec") == 0) {
@@ -47,17 +51,47 @@ int cc_key_spec_of(EVP_PKEY *key, struct cc_key_spec *out)
 
 	memset(out, 0, sizeof(*out));
 	cc_key_describe(key, desc, sizeof(desc), &bits);
-	if (strncmp(desc, "RSA ", 4) == 0) {
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		if (bits > RSA_BITS_MAX)
+			return -1;
 		out->type = CC_KEY_RSA;
-		out->bits = bits < 2048 ? 2048 : bits;
-	} else if (strcmp(desc, "EC P-256") == 0 || strcmp(desc, "EC P-384") == 0) {
+		out->bits = bits < RSA_BITS_MIN ? RSA_BITS_MIN : bits;
+		return 0;
+	case EVP_PKEY_EC:
+		if (strcmp(desc, "EC P-256") != 0 && strcmp(desc, "EC P-384") != 0)
+			return -1;
 		out->type = CC_KEY_EC;
 		snprintf(out->curve, sizeof(out->curve), "%.5s", desc + 3);
-	} else if (strcmp(desc, "ED25519") == 0) {
+		return 0;
+	case EVP_PKEY_ED25519:
 		out->type = CC_KEY_ED25519;
-	} else {
-		return -1;
+		return 0;
 	}
+	return -1;
+}
+
+int cc_key_supported(EVP_PKEY *key, struct cc_err *err)
+{
+	struct cc_key_spec spec;
+	char desc[32];
+	int bits;
+
+	cc_key_describe(key, desc, sizeof(desc), &bits);
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && bits < RSA_BITS_MIN)
+		return cc_err_set(err, "RSA key of %d bits (at least %d needed)", bits,
+		    RSA_BITS_MIN);
+	if (cc_key_spec_of(key, &spec) == -1)
+		return cc_err_set(err, "%s keys are not supported (certctl keeps RSA %d-%d, "
+		    "EC P-256, EC P-384 and Ed25519 keys, the ones it can make again)", desc,
+		    RSA_BITS_MIN, RSA_BITS_MAX);
+	return 0;
+}
+
+int cc_key_usable(EVP_PKEY *key, struct cc_err *err)
+{
+	if (cc_key_supported(key, err) == -1 || cc_key_consistent(key, err) == -1)
+		return -1;
 	return 0;
 }
 
@@ -88,6 +122,12 @@ int cc_keygen(const struct cc_key_spec *spec, EVP_PKEY **out, struct cc_err *err
 	}
 	if (*out == NULL)
 		return cc_err_openssl(err, "key generation failed");
+	/* A fault while making the key must not end in a CSR for a broken one. */
+	if (cc_key_consistent(*out, err) == -1) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		return cc_err_prefix(err, "key generation");
+	}
 	return 0;
 }
 

@@ -31,9 +31,11 @@ static int looks_like_host(const char *cn)
 	    "0123456789.-*_:") == strlen(cn) && strchr(cn, '.') != NULL;
 }
 
-/* What the live set says: the key's algorithm and the cert's names. */
+/* What the live set says: the key's algorithm (*have_spec 1), or that it
+ * is one certctl cannot make (-1, why in UNSUPPORTED), and the cert's names. */
 static int read_live(struct cc_store *store, const char *name, struct cc_key_spec *spec,
-    int *have_spec, struct cc_rekey_job *job, int want_domains, struct cc_err *err)
+    int *have_spec, struct cc_err *unsupported, struct cc_rekey_job *job, int want_domains,
+    struct cc_err *err)
 {
 	struct cc_cert_facts facts;
 	STACK_OF(X509) *certs = NULL;
@@ -46,8 +48,12 @@ static int read_live(struct cc_store *store, const char *name, struct cc_key_spe
 		return loaded;
 	if (live.files[CC_F_PRIVKEY].present &&
 	    cc_key_parse(live.files[CC_F_PRIVKEY].data, live.files[CC_F_PRIVKEY].len, NULL,
-	    &key, NULL) == 0 && cc_key_spec_of(key, spec) == 0)
-		*have_spec = 1;
+	    &key, NULL) == 0) {
+		if (cc_key_spec_of(key, spec) == 0)
+			*have_spec = 1;
+		else if (cc_key_supported(key, unsupported) == -1)
+			*have_spec = -1;
+	}
 	if (want_domains) {
 		if (!live.files[CC_F_CERT].present) {
 			cc_err_errno(err, live.files[CC_F_CERT].errnum,
@@ -90,6 +96,7 @@ int cc_rekey_plan(struct cc_store *store, const struct cc_config *cfg, const cha
 {
 	const struct cc_cert_conf *conf = cc_config_cert(cfg, name);
 	struct cc_key_spec live_spec;
+	struct cc_err unsupported = { 0 };
 	struct cc_policy pol;
 	struct cc_set pending;
 	int have_live_spec, live;
@@ -105,12 +112,25 @@ int cc_rekey_plan(struct cc_store *store, const struct cc_config *cfg, const cha
 	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)
 		if (add_domain(job, conf->domains[i]) == -1)
 			return cc_err_set(err, "out of memory");
-	live = read_live(store, name, &live_spec, &have_live_spec, job, conf == NULL, err);
+	live = read_live(store, name, &live_spec, &have_live_spec, &unsupported, job,
+	    conf == NULL, err);
 	if (live == -1)
 		return -1;
 	if (live == 0 && conf == NULL)
 		return cc_err_set(err, "'%s' has no certificate and no entry in the config", name);
-	job->spec = spec != NULL ? *spec : have_live_spec ? live_spec : pol.key;
+	/* Options, then the live key's kind; the config's key for a name
+	 * without one, or in place of a kind certctl cannot make only when
+	 * the config names it: never a silent change of algorithm. */
+	if (spec != NULL)
+		job->spec = *spec;
+	else if (have_live_spec == 1)
+		job->spec = live_spec;
+	else if (have_live_spec == 0 || (cfg != NULL && (cfg->defaults.set & CC_P_KEY)) ||
+	    (conf != NULL && (conf->policy.set & CC_P_KEY)))
+		job->spec = pol.key;
+	else
+		return cc_err_set(err, "the live key of '%s': %s; choose one with --key-type or "
+		    "the config's key", name, unsupported.msg);
 	return 0;
 }
 

@@ -310,9 +310,13 @@ static void name_text(const X509_NAME *name, char *out, size_t outlen)
 	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
 	if (idx >= 0 && (entry = X509_NAME_get_entry(name, idx)) != NULL &&
 	    (n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry))) >= 0) {
-		snprintf(out, outlen, "%.*s", n, utf8);
+		/* A CN with a NUL inside is shown escaped, below, not cut short. */
+		if (memchr(utf8, '\0', (size_t)n) == NULL) {
+			snprintf(out, outlen, "%.*s", n, utf8);
+			OPENSSL_free(utf8);
+			return;
+		}
 		OPENSSL_free(utf8);
-		return;
 	}
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
 		return;
@@ -345,32 +349,55 @@ static int add_san(struct cc_cert_facts *f, const char *text)
 	return 0;
 }
 
+/* A dNSName as text, or NULL when it is no host name at all: a NUL or
+ * another byte outside printable ASCII ("www.example.com\0.evil.test"
+ * would read as www.example.com), or too long for DNS. */
+static const char *dns_text(const ASN1_STRING *s, char *text, size_t len)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(s);
+	int n = ASN1_STRING_length(s);
+
+	if (n <= 0 || n > 253 || (size_t)n >= len)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] >= 0x7f)
+			return NULL;
+	memcpy(text, p, (size_t)n);
+	text[n] = '\0';
+	return text;
+}
+
+static const char *ip_text(const ASN1_STRING *s, char *text, size_t len)
+{
+	int n = ASN1_STRING_length(s);
+
+	if (n != 4 && n != 16)
+		return NULL;
+	return inet_ntop(n == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), text,
+	    (socklen_t)len);
+}
+
+/* DNS and IP SANs; malformed ones are counted, never taken as names. */
 static int collect_sans(X509 *cert, struct cc_cert_facts *f)
 {
 	GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	const char *name;
 	char text[256];
 	int rc = 0;
 
 	for (int i = 0; names != NULL && i < sk_GENERAL_NAME_num(names) && rc == 0; i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-		const ASN1_STRING *s;
 
-		if (gn->type == GEN_DNS) {
-			s = gn->d.dNSName;
-			snprintf(text, sizeof(text), "%.*s", ASN1_STRING_length(s),
-			    (const char *)ASN1_STRING_get0_data(s));
-		} else if (gn->type == GEN_IPADD) {
-			s = gn->d.iPAddress;
-			if (ASN1_STRING_length(s) == 4)
-				inet_ntop(AF_INET, ASN1_STRING_get0_data(s), text, sizeof(text));
-			else if (ASN1_STRING_length(s) == 16)
-				inet_ntop(AF_INET6, ASN1_STRING_get0_data(s), text, sizeof(text));
-			else
-				continue;
-		} else {
+		if (gn->type == GEN_DNS)
+			name = dns_text(gn->d.dNSName, text, sizeof(text));
+		else if (gn->type == GEN_IPADD)
+			name = ip_text(gn->d.iPAddress, text, sizeof(text));
+		else
 			continue;
-		}
-		rc = add_san(f, text);
+		if (name == NULL)
+			f->bad_sans++;
+		else
+			rc = add_san(f, name);
 	}
 	GENERAL_NAMES_free(names);
 	return rc;

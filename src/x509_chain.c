@@ -1,6 +1,7 @@
 /* Chains: picking the leaf, ordering intermediates, verification. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -50,23 +51,44 @@ X509 *cc_bundle_leaf(STACK_OF(X509) *bundle, EVP_PKEY *key)
 	return fallback;
 }
 
-/* The issuer of CUR in POOL: prefer one that is not self-signed, so a
- * cross-signed intermediate the CA sent is kept over a bare root. */
+/* 1 when now lies inside CERT's validity. */
+static int valid_now(X509 *cert)
+{
+	return X509_cmp_current_time(X509_get0_notBefore(cert)) < 0 &&
+	    X509_cmp_current_time(X509_get0_notAfter(cert)) > 0;
+}
+
+/*
+ * Which of two issuers of the same cert to try first: one that is not
+ * self-signed (a cross-sign the CA sent reaches more anchors than a bare
+ * root), then one valid now, then the one that lives longer (a renewed
+ * intermediate next to its expired copy). Negative when A goes first.
+ */
+static int issuer_cmp(X509 *a, X509 *b)
+{
+	int d;
+
+	if ((d = (X509_self_signed(a, 0) == 1) - (X509_self_signed(b, 0) == 1)) != 0)
+		return d;
+	if ((d = valid_now(b) - valid_now(a)) != 0)
+		return d;
+	return ASN1_TIME_compare(X509_get0_notAfter(b), X509_get0_notAfter(a));
+}
+
+/* The issuer of CUR in POOL that issuer_cmp puts first. */
 static X509 *find_issuer(STACK_OF(X509) *pool, X509 *cur, STACK_OF(X509) *chain)
 {
-	X509 *root = NULL;
+	X509 *best = NULL;
 
 	for (int i = 0; i < sk_X509_num(pool); i++) {
 		X509 *c = sk_X509_value(pool, i);
 
 		if (X509_cmp(c, cur) == 0 || in_stack(chain, c) || !issued(c, cur))
 			continue;
-		if (X509_self_signed(c, 0) != 1)
-			return c;
-		if (root == NULL)
-			root = c;
+		if (best == NULL || issuer_cmp(c, best) < 0)
+			best = c;
 	}
-	return root;
+	return best;
 }
 
 int cc_chain_order(X509 *leaf, STACK_OF(X509) *pool, struct cc_chain_order *out,
@@ -150,13 +172,45 @@ void cc_trust_free(struct cc_trust *trust)
 	free(trust);
 }
 
+/* The leaf's own dates are the caller's to judge (with a clock-skew
+ * allowance, and check must not call an expired leaf's chain broken);
+ * every issuer on the path must be valid now. */
+static int leaf_dates_cb(int ok, X509_STORE_CTX *ctx)
+{
+	int code = X509_STORE_CTX_get_error(ctx);
+
+	if (!ok && X509_STORE_CTX_get_error_depth(ctx) == 0 &&
+	    (code == X509_V_ERR_CERT_HAS_EXPIRED || code == X509_V_ERR_CERT_NOT_YET_VALID))
+		return 1;
+	return ok;
+}
+
+static void verify_error(X509_STORE_CTX *ctx, struct cc_err *err)
+{
+	int code = X509_STORE_CTX_get_error(ctx);
+	X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+	char who[256] = "", when[64] = "";
+
+	if (bad != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(bad), who, sizeof(who));
+		if (code == X509_V_ERR_CERT_HAS_EXPIRED || code == X509_V_ERR_CERT_NOT_YET_VALID) {
+			struct tm tm;
+
+			if (ASN1_TIME_to_tm(code == X509_V_ERR_CERT_HAS_EXPIRED ?
+			    X509_get0_notAfter(bad) : X509_get0_notBefore(bad), &tm))
+				strftime(when, sizeof(when), code == X509_V_ERR_CERT_HAS_EXPIRED ?
+				    ", expired on %Y-%m-%d" : ", valid from %Y-%m-%d", &tm);
+		}
+	}
+	cc_err_set(err, "chain does not verify: %s (at '%s'%s)",
+	    X509_verify_cert_error_string(code), who, when);
+}
+
 int cc_chain_verify(struct cc_trust *trust, X509 *leaf, STACK_OF(X509) *chain,
     STACK_OF(X509) **path, struct cc_err *err)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	X509 *bad;
-	char who[256] = "";
-	int rc = -1, code;
+	int rc = -1;
 
 	if (path != NULL)
 		*path = NULL;
@@ -164,22 +218,67 @@ int cc_chain_verify(struct cc_trust *trust, X509 *leaf, STACK_OF(X509) *chain,
 		cc_err_openssl(err, "cannot set up chain verification");
 		goto out;
 	}
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+	X509_STORE_CTX_set_verify_cb(ctx, leaf_dates_cb);
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
 	if (X509_verify_cert(ctx) != 1) {
-		code = X509_STORE_CTX_get_error(ctx);
-		bad = X509_STORE_CTX_get_current_cert(ctx);
-		if (bad != NULL)
-			X509_NAME_oneline(X509_get_subject_name(bad), who, sizeof(who));
-		cc_err_set(err, "chain does not verify: %s (at '%s')",
-		    X509_verify_cert_error_string(code), who);
+		verify_error(ctx, err);
 		goto out;
 	}
-	if (path != NULL)
-		*path = X509_STORE_CTX_get1_chain(ctx);
+	if (path != NULL && (*path = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
+		cc_err_set(err, "out of memory");
+		goto out;
+	}
 	rc = 0;
 out:
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
 	return rc;
+}
+
+/* POOL without LEAF, in the order issuers are worth trying: OpenSSL
+ * takes the first usable issuer it meets among untrusted certs. */
+static STACK_OF(X509) *ranked_pool(X509 *leaf, STACK_OF(X509) *pool)
+{
+	STACK_OF(X509) *out = sk_X509_new_null();
+	int n = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (int i = 0; i < sk_X509_num(pool); i++) {
+		X509 *c = sk_X509_value(pool, i);
+		int at = n;
+
+		if (X509_cmp(c, leaf) == 0)
+			continue;
+		/* Insertion keeps equal certs in the bundle's order. */
+		while (at > 0 && issuer_cmp(c, sk_X509_value(out, at - 1)) < 0)
+			at--;
+		if (!sk_X509_insert(out, c, at)) {
+			sk_X509_free(out);
+			return NULL;
+		}
+		n++;
+	}
+	return out;
+}
+
+int cc_chain_build(struct cc_trust *trust, X509 *leaf, STACK_OF(X509) *pool,
+    STACK_OF(X509) **chain, struct cc_err *err)
+{
+	STACK_OF(X509) *ranked, *path = NULL;
+
+	*chain = NULL;
+	if ((ranked = ranked_pool(leaf, pool)) == NULL)
+		return cc_err_set(err, "out of memory");
+	if (cc_chain_verify(trust, leaf, ranked, &path, err) == -1) {
+		sk_X509_free(ranked);
+		return -1;
+	}
+	sk_X509_free(ranked);
+	/* Path is leaf, issuers..., trust anchor: keep the issuers. */
+	X509_free(sk_X509_shift(path));
+	if (sk_X509_num(path) > 0)
+		X509_free(sk_X509_pop(path));
+	*chain = path;
+	return 0;
 }

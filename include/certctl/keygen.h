@@ -14,8 +14,17 @@
 int cc_key_spec_parse(const char *type, int bits, const char *curve, struct cc_key_spec *out,
     struct cc_err *err);
 
-/* The spec of an existing key: same algorithm and size. */
+/* The spec of an existing key: same algorithm and size (RSA below 2048
+ * bits grows to 2048); -1 when certctl cannot make a key of its kind. */
 int cc_key_spec_of(EVP_PKEY *key, struct cc_key_spec *out);
+
+/* 0 when KEY is of a kind certctl can make again (RSA 2048-16384, EC
+ * P-256/P-384, Ed25519), so that a rekey keeps it; else -1 and why. */
+int cc_key_supported(EVP_PKEY *key, struct cc_err *err);
+
+/* cc_key_supported and cc_key_consistent: what every key certctl installs,
+ * downloads a certificate for or makes must pass. */
+int cc_key_usable(EVP_PKEY *key, struct cc_err *err);
 
 /* "EC P-256", "RSA 3072", "ED25519" */
 void cc_key_spec_describe(const struct cc_key_spec *spec, char *buf, size_t len);

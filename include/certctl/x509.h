@@ -52,6 +52,11 @@ int cc_pkcs12_parse(const void *buf, size_t len, const char *password, EVP_PKEY 
 /* 1 when the certificate's public key is KEY's public key. */
 int cc_key_matches(X509 *cert, EVP_PKEY *key);
 
+/* 0 when KEY's public half is the one its private half makes (a key
+ * read from a file carries both, and nothing else ties them together);
+ * cheap: a few bignum operations for RSA, one point multiplication for EC. */
+int cc_key_consistent(EVP_PKEY *key, struct cc_err *err);
+
 /* "EC P-256", "RSA 2048", "ED25519"; bits is the security-relevant size. */
 void cc_key_describe(EVP_PKEY *key, char *buf, size_t len, int *bits);
 
@@ -67,6 +72,8 @@ struct cc_cert_facts {
 	time_t not_after;
 	char **sans;            /* DNS and IP SANs */
 	size_t nsans;
+	int bad_sans;           /* malformed DNS/IP SANs (a NUL inside, a bad
+	                         * length): counted, never in sans */
 	char key[32];           /* "EC P-256", "RSA 2048", "ED25519" */
 	int key_bits;
 	char signature[64];     /* signature algorithm, OpenSSL's short name */
@@ -111,14 +118,26 @@ int cc_trust_load(const char *file, struct cc_trust **out, struct cc_err *err);
 void cc_trust_free(struct cc_trust *trust);
 
 /*
- * Verify that LEAF chains through CHAIN (untrusted intermediates) to a
- * trust anchor, for TLS server use. Times are not checked here (callers
- * report validity per cert, and must not say "chain broken" for an
- * expired leaf); the verified path is returned in *path when non-NULL.
- * On failure err carries OpenSSL's reason.
+ * Verify, at the current time, that LEAF chains through CHAIN (untrusted
+ * certs, any order) to a trust anchor, for TLS server use. Every issuer on
+ * the path must be valid now; the leaf's own dates are not checked here
+ * (callers judge them with a clock-skew allowance, and check must not say
+ * "chain broken" for an expired leaf). The verified path (leaf first,
+ * anchor last) is returned in *path when non-NULL. On failure err carries
+ * OpenSSL's reason.
  */
 int cc_chain_verify(struct cc_trust *trust, X509 *leaf, STACK_OF(X509) *chain,
     STACK_OF(X509) **path, struct cc_err *err);
+
+/*
+ * The chain to install for LEAF, out of POOL (which may hold the leaf,
+ * roots, strays, expired copies): the issuers of the path OpenSSL
+ * verified, leaf's issuer first, without the leaf and the trust anchor.
+ * Issuers are tried cross-signed before self-signed, valid now before not,
+ * longest-lived first. *chain owns its references.
+ */
+int cc_chain_build(struct cc_trust *trust, X509 *leaf, STACK_OF(X509) *pool,
+    STACK_OF(X509) **chain, struct cc_err *err);
 
 /* Append the PEM text of CERT. */
 int cc_cert_to_pem(X509 *cert, struct cc_buf *out);

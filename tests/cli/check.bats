@@ -120,6 +120,62 @@ teardown() {
     assert_output --partial "out of order"
 }
 
+@test "an expired or not yet valid intermediate in chain.pem is CRITICAL, a valid copy next to it is not" {
+    pki_ca "$PKI" inter-expired "certctl Test Intermediate" --parent root --expired \
+        --key "$PKI/inter.key"
+    pki_ca "$PKI" inter-future "certctl Test Intermediate" --parent root --not-yet-valid \
+        --key "$PKI/inter.key"
+    pki_leaf "$PKI" old
+    certdir_put "$CERTDIR" old "$PKI/old.key" "$PKI/old.crt" "$PKI/inter-expired.pem"
+    pki_leaf "$PKI" early
+    certdir_put "$CERTDIR" early "$PKI/early.key" "$PKI/early.crt" "$PKI/inter-future.pem"
+    run "$CERTCTL" check old
+    assert_failure 2
+    assert_output --partial "expired on"
+    run "$CERTCTL" check early
+    assert_failure 2
+    assert_output --partial "not yet valid"
+    # Next to a valid copy, the stale one is only a stray.
+    pki_leaf "$PKI" both
+    cat "$PKI/inter-future.pem" "$PKI/inter.pem" >"$BATS_TEST_TMPDIR/chain.pem"
+    certdir_put "$CERTDIR" both "$PKI/both.key" "$PKI/both.crt" "$BATS_TEST_TMPDIR/chain.pem"
+    run "$CERTCTL" check both
+    assert_failure 1
+    assert_output --partial "not on the leaf's path"
+}
+
+@test "a key whose public half is not its private half's is CRITICAL (EC, RSA)" {
+    local d=$BATS_TEST_TMPDIR
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/a.key"
+    pki_leaf "$PKI" ec
+    # A's scalar with the certificate key's point: the public keys "match".
+    pki_bad_key "$d/a.key" "$d/ec-bad.key" "$PKI/ec.key"
+    certdir_put "$CERTDIR" ec "$d/ec-bad.key" "$PKI/ec.crt" "$PKI/ec.chain.pem"
+    pki_leaf "$PKI" rsa --rsa 2048
+    pki_bad_key "$PKI/rsa.key" "$d/rsa-bad.key"
+    certdir_put "$CERTDIR" rsa "$d/rsa-bad.key" "$PKI/rsa.crt" "$PKI/rsa.chain.pem"
+    for n in ec rsa; do
+        run "$CERTCTL" check "$n"
+        assert_failure 2
+        assert_output --partial "privkey.pem: the private key is inconsistent"
+    done
+}
+
+@test "a DNS name with a NUL byte inside covers nothing and is CRITICAL" {
+    write_config "certificates: {www: {domains: [www.example.com]}}"
+    pki_leaf "$PKI" www --san 'www.example.comX.evil.test'
+    pki_patch_cert "$PKI" "$PKI/www.crt" "$BATS_TEST_TMPDIR/nul.crt" 'b"comX.evil"' \
+        'b"com\x00.evil"'
+    certdir_put "$CERTDIR" www "$PKI/www.key" "$BATS_TEST_TMPDIR/nul.crt" "$PKI/www.chain.pem"
+    run "$CERTCTL" -v check www
+    assert_failure 2
+    assert_output --partial "configured domain 'www.example.com' is not covered"
+    assert_output --partial "malformed DNS or IP name"
+    run "$CERTCTL" --json check www
+    refute_output --partial 'www.example.com\u0000'
+    refute_output --partial '"www.example.com"'
+}
+
 @test "a missing file is CRITICAL and named" {
     mk www
     rm "$CERTDIR/.live/www.g0001/fullchain.pem"

@@ -349,6 +349,30 @@ pubkey_of_key() {
     assert_failure 10
 }
 
+@test "a pending key that is split or of a foreign kind is refused, nothing installed" {
+    write_dl_config "  www.example.com:"
+    run "$CERTCTL" rekey www.example.com
+    assert_success
+    local key=$CERTDIR/.pending/www.example.com/privkey.pem d=$BATS_TEST_TMPDIR
+    cp "$key" "$d/good.key"
+    openssl genpkey -algorithm ED448 -out "$d/ed448.key"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/a.key"
+    # A's scalar with the pending key's point: the CSR still matches it.
+    pki_bad_key "$d/a.key" "$d/split.key" "$d/good.key"
+    for bad in ed448:"keys are not supported" split:inconsistent; do
+        cat "$d/${bad%%:*}.key" >"$key"
+        run --separate-stderr "$CERTCTL" download www.example.com
+        assert_failure 1
+        [[ $stderr == *"the pending key"*"${bad#*:}"* ]] || fail "stderr: $stderr"
+        [ ! -e "$CERTDIR/www.example.com" ]
+    done
+    # The good key again: issued and installed.
+    cat "$d/good.key" >"$key"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    assert_good_set www.example.com
+}
+
 @test "a domain added to (or removed from) the config triggers a new order" {
     write_dl_config "  www.example.com: {domains: [www.example.com]}"
     run "$CERTCTL" download --all

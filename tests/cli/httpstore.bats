@@ -852,6 +852,33 @@ certificates:
     assert_live 2 "$W/web1.key" "$W/c2.crt"
 }
 
+@test "a pending key that is split or of a foreign kind is refused before the store is asked" {
+    write_config "defaults: {source: fleet}
+sources:
+  fleet:
+    type: http
+    url: file://$DOCROOT/{name}/{spki_sha256}.pem
+certificates:
+  web1: {domains: [web1]}"
+    run "$CERTCTL" rekey web1
+    assert_success
+    local key=$CERTDIR/.pending/web1/privkey.pem
+    # A split key (B's point, A's scalar), its cert published for B's SPKI.
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/a.key"
+    pki_leaf "$PKI" web1 --san web1
+    pki_bad_key "$W/a.key" "$W/bad.key" "$PKI/web1.key"
+    cat "$W/bad.key" >"$key"
+    publish "$PKI/web1.crt" "$(spki_of "$PKI/web1.key")"
+    rejected "inconsistent"
+    # An Ed448 key with a valid certificate published for it.
+    openssl genpkey -algorithm ED448 -out "$W/ed448.key"
+    pki_leaf "$PKI" web1 --san web1 --key "$W/ed448.key"
+    cat "$W/ed448.key" >"$key"
+    publish "$PKI/web1.crt" "$(spki_of "$W/ed448.key")"
+    rejected "keys are not supported"
+    [ ! -e "$CERTDIR/web1" ]
+}
+
 @test "file://localhost/ is this machine; a file:// URL with another host is refused" {
     enroll
     write_config "defaults: {source: fleet}

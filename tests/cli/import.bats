@@ -1132,3 +1132,150 @@ aia_fixture() {
     assert_failure 10
     [ -e "$CERTDIR/.state/www.json.tmp" ]
 }
+
+# ------------------------------------------- chains and keys (issue 16)
+
+# verifies TRUST NAME: openssl, on its own, accepts NAME's live cert.pem
+# with its chain.pem as the only untrusted certs and TRUST as the anchors.
+verifies() {
+    run openssl verify -purpose sslserver -CAfile "$1" \
+        -untrusted "$CERTDIR/$2/chain.pem" "$CERTDIR/$2/cert.pem"
+    assert_success
+}
+
+# trust_config FILE: certctl trusts FILE only.
+trust_config() {
+    printf 'certdir: %s\ntrust: %s\n' "$CERTDIR" "$1" >"$CONFIG"
+}
+
+@test "chains: of an expired and a renewed copy of the intermediate, the valid one goes live" {
+    pki_ca "$PKI" inter-expired "certctl Test Intermediate" --parent root --expired \
+        --key "$PKI/inter.key"
+    pki_ca "$PKI" inter-future "certctl Test Intermediate" --parent root --not-yet-valid \
+        --key "$PKI/inter.key"
+    pki_leaf "$PKI" www
+    # Whatever the order, dates decide; the stale copies are strays.
+    cat "$PKI/www.crt" "$PKI/inter-expired.pem" "$PKI/inter-future.pem" "$PKI/inter.pem" \
+        >"$W/stale-first.pem"
+    run "$CERTCTL" import www --cert "$W/stale-first.pem" --key "$PKI/www.key"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/inter.pem"
+    verifies "$PKI/root.pem" www
+    run "$CERTCTL" check www
+    assert_success
+}
+
+@test "chains: an expired or not yet valid intermediate alone is refused" {
+    seed www
+    pki_ca "$PKI" inter-expired2 "certctl Test Intermediate" --parent root --expired \
+        --key "$PKI/inter.key"
+    pki_ca "$PKI" inter-future2 "certctl Test Intermediate" --parent root --not-yet-valid \
+        --key "$PKI/inter.key"
+    pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
+    cat "$PKI/renewed.crt" "$PKI/inter-expired2.pem" >"$W/expired.pem"
+    cat "$PKI/renewed.crt" "$PKI/inter-future2.pem" >"$W/future.pem"
+    rejected 1 "expired on" import www --no-fetch --cert "$W/expired.pem" --key "$W/www.key"
+    rejected 1 "not yet valid" import www --no-fetch --cert "$W/future.pem" --key "$W/www.key"
+    rejected 1 "not yet valid" import --force www --no-fetch --cert "$W/future.pem"
+}
+
+@test "chains: a cross-signed root: trusting the old root or the new one, the chain verifies" {
+    # R1 is the test root; R2 a newer root that R1 cross-signs (R2x: same
+    # name and key); I2 issues under R2.
+    pki_ca "$PKI" r2 "certctl Cross Root"
+    pki_ca "$PKI" r2x "certctl Cross Root" --parent root --key "$PKI/r2.key"
+    pki_ca "$PKI" i2 "certctl Cross Intermediate" --parent r2
+    pki_leaf "$PKI" www --issuer i2
+    cat "$PKI/www.crt" "$PKI/i2.pem" "$PKI/r2x.pem" >"$W/cross.pem"
+    # The bare R2 first must not hide the cross-sign from an R1-only client.
+    cat "$PKI/www.crt" "$PKI/r2.pem" "$PKI/i2.pem" "$PKI/r2x.pem" >"$W/both.pem"
+    for bundle in cross both; do
+        for anchor in root r2; do
+            rm -rf "$CERTDIR"
+            mkdir -m 0755 "$CERTDIR"
+            trust_config "$PKI/$anchor.pem"
+            run "$CERTCTL" import www --no-fetch --cert "$W/$bundle.pem" --key "$PKI/www.key"
+            assert_success
+            verifies "$PKI/$anchor.pem" www
+        done
+    done
+}
+
+@test "chains: an expired cross-sign is dropped when the root it vouches for is trusted" {
+    pki_ca "$PKI" r3 "certctl Cross Root 3"
+    pki_ca "$PKI" r3x "certctl Cross Root 3" --parent root --key "$PKI/r3.key" --expired
+    pki_ca "$PKI" i3 "certctl Cross Intermediate 3" --parent r3
+    pki_leaf "$PKI" www --issuer i3
+    cat "$PKI/root.pem" "$PKI/r3.pem" >"$W/anchors.pem"
+    trust_config "$W/anchors.pem"
+    cat "$PKI/www.crt" "$PKI/i3.pem" "$PKI/r3x.pem" >"$W/bundle.pem"
+    run "$CERTCTL" import www --no-fetch --cert "$W/bundle.pem" --key "$PKI/www.key"
+    assert_success
+    assert_live www 1 "$PKI/www.key" "$PKI/www.crt" "$PKI/i3.pem"
+    verifies "$PKI/r3.pem" www
+    # With only the old root, nothing valid is left: refused.
+    rm -rf "$CERTDIR"
+    mkdir -m 0755 "$CERTDIR"
+    trust_config "$PKI/root.pem"
+    rejected 1 "expired on" import www --no-fetch --cert "$W/bundle.pem" --key "$PKI/www.key"
+}
+
+@test "bad input: a key whose public half is not its private half's (EC P-256, P-384, RSA)" {
+    local curve t
+    for curve in P-256 P-384; do
+        t=ec${curve#P-}
+        openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:$curve" -out "$W/$t-a.key"
+        openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:$curve" -out "$W/$t-b.key"
+        # B's certificate; A's scalar with B's point "matches" it.
+        pki_leaf "$PKI" "$t" --key "$W/$t-b.key"
+        pki_bad_key "$W/$t-a.key" "$W/$t-bad.key" "$W/$t-b.key"
+        run ! openssl pkey -in "$W/$t-bad.key" -check -noout
+        rejected 1 "inconsistent" import "$t" --cert "$PKI/$t.full.pem" --key "$W/$t-bad.key"
+        # The same key in traditional (SEC1) form.
+        openssl pkey -in "$W/$t-bad.key" -traditional -out "$W/$t-trad.key"
+        rejected 1 "inconsistent" import "$t" --cert "$PKI/$t.full.pem" --key "$W/$t-trad.key"
+    done
+    pki_leaf "$PKI" rsa --rsa 2048
+    pki_bad_key "$PKI/rsa.key" "$W/rsa-bad.key"
+    run ! openssl pkey -in "$W/rsa-bad.key" -check -noout
+    rejected 1 "inconsistent" import rsa --cert "$PKI/rsa.full.pem" --key "$W/rsa-bad.key"
+    # A good key of each kind still goes live.
+    run "$CERTCTL" import rsa --cert "$PKI/rsa.full.pem" --key "$PKI/rsa.key"
+    assert_success
+}
+
+@test "bad input: keys certctl cannot make again are refused (Ed448, other curves, DSA, RSA-PSS, small RSA)" {
+    local t
+    openssl genpkey -algorithm ED448 -out "$W/ed448.key"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out "$W/k1.key"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1 -out "$W/bp.key"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$W/p521.key"
+    openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$W/pss.key"
+    openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out "$W/dsa.param"
+    openssl genpkey -paramfile "$W/dsa.param" -out "$W/dsa.key"
+    for t in ed448 k1 bp p521 pss dsa; do
+        pki_leaf "$PKI" "kt-$t" --key "$W/$t.key"
+        rejected 1 "keys are not supported" \
+            import "kt-$t" --cert "$PKI/kt-$t.full.pem" --key "$W/$t.key"
+    done
+    pki_leaf "$PKI" kt-rsa1024 --rsa 1024
+    rejected 1 "at least 2048" import kt-rsa1024 --cert "$PKI/kt-rsa1024.full.pem" \
+        --key "$PKI/kt-rsa1024.key"
+}
+
+@test "bad input: a DNS name with a NUL byte inside covers nothing and is refused" {
+    write_config "certificates: {www: {domains: [www.example.com]}}"
+    pki_leaf "$PKI" nul --san 'www.example.comX.evil.test'
+    pki_patch_cert "$PKI" "$PKI/nul.crt" "$W/nul.crt" 'b"comX.evil"' 'b"com\x00.evil"'
+    cat "$W/nul.crt" "$PKI/inter.pem" >"$W/nul.full.pem"
+    run openssl verify -CAfile "$PKI/root.pem" -untrusted "$PKI/inter.pem" "$W/nul.crt"
+    assert_success
+    rejected 1 "malformed DNS or IP name" import www --cert "$W/nul.full.pem" --key "$PKI/nul.key"
+    # An iPAddress of 7 bytes likewise: it swallows the DNS name "a" after
+    # it, so that no length around it changes.
+    pki_leaf "$PKI" ip5 --san 'www.example.com,IP:192.0.2.1,a'
+    pki_patch_cert "$PKI" "$PKI/ip5.crt" "$W/ip5.crt" 'b"\x87\x04\xc0\x00\x02\x01\x82\x01a"' \
+        'b"\x87\x07\xc0\x00\x02\x01\x82\x01a"'
+    cat "$W/ip5.crt" "$PKI/inter.pem" >"$W/ip5.full.pem"
+    rejected 1 "malformed DNS or IP name" import www --cert "$W/ip5.full.pem" --key "$PKI/ip5.key"
+}

@@ -205,6 +205,34 @@ issue() {
     assert_pending ec
 }
 
+@test "a live key of a kind certctl cannot make is never swapped silently for another" {
+    openssl genpkey -algorithm ED448 -out "$BATS_TEST_TMPDIR/ed448.key"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 \
+        -out "$BATS_TEST_TMPDIR/k1.key"
+    mk ed448.example --key "$BATS_TEST_TMPDIR/ed448.key"
+    mk k1.example --key "$BATS_TEST_TMPDIR/k1.key"
+    skeleton
+    for n in ed448.example k1.example; do
+        before=$(tree_sum "$CERTDIR")
+        run "$CERTCTL" rekey "$n"
+        assert_failure 1
+        assert_equal "${#lines[@]}" 1
+        assert_output --partial "keys are not supported"
+        assert_output --partial "--key-type"
+        assert_equal "$(tree_sum "$CERTDIR")" "$before"
+    done
+    # An explicit choice is no silent change: options, or the config's key.
+    run "$CERTCTL" rekey --key-type rsa --bits 2048 ed448.example
+    assert_success
+    [ "$(key_desc "$(pending ed448.example)/privkey.pem")" = "RSA 2048" ]
+    write_config "certificates: {k1.example: {key: {type: ec, curve: P-384}}}"
+    run "$CERTCTL" rekey k1.example
+    assert_success
+    [ "$(key_desc "$(pending k1.example)/privkey.pem")" = "EC P-384" ]
+    assert_pending ed448.example
+    assert_pending k1.example
+}
+
 @test "a configured name with no cert gets the configured key: defaults, then its own entry" {
     write_config "defaults: {key: {type: rsa, bits: 3072}}
 certificates:

@@ -11,6 +11,9 @@
 #   pki_leaf     DIR NAME [OPTIONS...]        DIR/NAME.key, .crt, .chain.pem,
 #                                             .full.pem
 #   pki_csr_sign DIR CSR OUTCERT [OPTIONS...] sign a CSR with the intermediate
+#   pki_ca       DIR NAME CN [OPTIONS...]     one more CA (dates, parent, key)
+#   pki_bad_key  IN OUT [PUBFROM]             a key whose halves disagree
+#   pki_patch_cert DIR IN OUT FROM TO [ISSUER]  edit a cert's bytes, re-sign
 #   certdir_put  CERTDIR NAME KEY CERT CHAIN [GEN]
 #                                             hand-built certdir (DESIGN.md s.3)
 #   tree_sum     DIR                          stable listing of a whole tree
@@ -286,15 +289,12 @@ _pki_opt() {
             _pki_used=2
             ;;
         --issuer)
-            case $2 in
-                root | inter | other-root | other-inter) o_issuer=$2 ;;
-                *)
-                    _pki_err "--issuer must be root, inter, other-root" \
-                        "or other-inter"
-                    return 1
-                    ;;
-            esac
-            _pki_used=2
+            # root, inter, other-root, other-inter or a pki_ca NAME.
+            if [[ ! $2 =~ ^[A-Za-z0-9_-]+$ ]]; then
+                _pki_err "--issuer wants a CA name, got '$2'"
+                return 1
+            fi
+            o_issuer=$2 _pki_used=2
             ;;
         --must-staple)
             o_staple=1 _pki_used=1
@@ -455,7 +455,8 @@ pki_init() (
 #   --ocsp URL        authorityInfoAccess OCSP
 #   --ca-issuers URL  authorityInfoAccess caIssuers
 #   --crl URL         crlDistributionPoints
-#   --issuer WHO      root, inter (default), other-root or other-inter
+#   --issuer WHO      root, inter (default), other-root, other-inter or a
+#                     CA made by pki_ca (its certificate is the chain)
 #   --serial HEX      explicit serial
 # Later validity options override earlier ones.
 pki_leaf() (
@@ -539,8 +540,8 @@ pki_leaf() (
         -keyfile "$dir/$o_issuer.key" -subj "$subj" || return 1
 
     case $o_issuer in
-        inter | other-inter) chain=$dir/$o_issuer.pem ;;
-        *) chain=/dev/null ;;
+        root | other-root) chain=/dev/null ;;
+        *) chain=$dir/$o_issuer.pem ;;
     esac
     if ! cat -- "$chain" >"$tmp/chain.pem" 2>/dev/null ||
         ! cat -- "$tmp/cert.pem" "$tmp/chain.pem" 2>/dev/null \
@@ -608,6 +609,185 @@ pki_csr_sign() (
         _pki_err "cannot write $out"
         return 1
     fi
+)
+
+# pki_ca DIR NAME CN [OPTIONS...]
+#
+# DIR/NAME.{pem,key}: a CA certificate (CA:TRUE without a path length, so
+# it may stand in a cross-signed path), valid from a year ago for ten years.
+#   --parent WHO      issued by DIR/WHO.{pem,key} (default: self-signed)
+#   --key FILE        reuse this key: a renewed or cross-signed copy of a CA
+#                     has the same name and key
+#   --days N, --expired, --not-yet-valid   validity, as for pki_leaf
+# Runs pki_init DIR first if needed.
+pki_ca() (
+    _pki_fn=pki_ca
+    dir=${1-} name=${2-} cn=${3-}
+    if [[ -z $dir || ! $name =~ ^[A-Za-z0-9_-]+$ || -z $cn ]]; then
+        _pki_err "usage: pki_ca DIR NAME CN [OPTIONS...]"
+        return 1
+    fi
+    shift 3
+    _pki_now o_now || return 1
+    o_nb=$((o_now - 365 * 86400)) o_na=$((o_now + 3650 * 86400))
+    parent='' keyfile=''
+    while (($#)); do
+        _pki_opt "$@" || return 1
+        if ((_pki_used)); then
+            shift "$_pki_used"
+            continue
+        fi
+        case $1 in
+            --parent | --key)
+                if (($# < 2)); then
+                    _pki_err "$1 needs a value"
+                    return 1
+                fi
+                [[ $1 == --parent ]] && parent=$2 || keyfile=$2
+                shift 2
+                ;;
+            *)
+                _pki_err "unknown option '$1'"
+                return 1
+                ;;
+        esac
+    done
+    pki_init "$dir" || return 1
+    umask 077
+    tmp=$(_pki_tmp "$dir") || return 1
+    printf -v qtmp '%q' "$tmp"
+    # shellcheck disable=SC2064 # expand now: the path is fixed from here on
+    trap "rm -rf -- $qtmp" EXIT
+    if [[ -n $keyfile ]]; then
+        cp -- "$keyfile" "$tmp/key.pem" 2>/dev/null || {
+            _pki_err "cannot read key file $keyfile"
+            return 1
+        }
+    else
+        _pki_genkey "$tmp/key.pem" ec || return 1
+    fi
+    _pki_subj subj "$cn"
+    _pki_req "$tmp" "$tmp/key.pem" "$subj" "$tmp/req.pem" || return 1
+    _pki_rand_serial serial || return 1
+    ext='basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash'
+    if [[ -z $parent ]]; then
+        signer=(-selfsign -keyfile "$tmp/key.pem")
+    else
+        ext+=$'\nauthorityKeyIdentifier = keyid:always'
+        signer=(-cert "$dir/$parent.pem" -keyfile "$dir/$parent.key")
+    fi
+    _pki_ca "$tmp" "$tmp/req.pem" "$tmp/cert.pem" "$o_nb" "$o_na" sha256 \
+        "$serial" none "$ext" "${signer[@]}" -subj "$subj" || return 1
+    if ! chmod 0644 "$tmp/cert.pem" 2>/dev/null ||
+        ! mv -f -- "$tmp/key.pem" "$dir/$name.key" 2>/dev/null ||
+        ! mv -f -- "$tmp/cert.pem" "$dir/$name.pem" 2>/dev/null; then
+        _pki_err "cannot move $name into $dir"
+        return 1
+    fi
+)
+
+# pki_bad_key IN OUT [PUBFROM]
+#
+# OUT: the PKCS#8 PEM key IN with its halves out of step, as a corrupted or
+# forged file has them. EC: the private scalar of IN with the public point
+# of PUBFROM (a key on the same curve), so that OUT still "matches" a
+# certificate for PUBFROM. RSA: IN with one bit of its CRT coefficient
+# (qInv, the last field of the DER) flipped.
+pki_bad_key() (
+    _pki_fn=pki_bad_key
+    in=${1-} out=${2-} from=${3-}
+    if [[ -z $in || -z $out ]]; then
+        _pki_err "usage: pki_bad_key IN OUT [PUBFROM]"
+        return 1
+    fi
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/pki_bad_key.XXXXXX") || return 1
+    printf -v qtmp '%q' "$tmp"
+    # shellcheck disable=SC2064 # expand now: the path is fixed from here on
+    trap "rm -rf -- $qtmp" EXIT
+    _pki_run "reading $in" openssl pkcs8 -topk8 -nocrypt -in "$in" \
+        -outform DER -out "$tmp/key.der" || return 1
+    : >"$tmp/pub.der"
+    if [[ -n $from ]]; then
+        _pki_run "reading $from" openssl pkey -in "$from" -pubout \
+            -outform DER -out "$tmp/pub.der" || return 1
+    fi
+    # The EC point ends both DERs (SubjectPublicKeyInfo, and the
+    # ECPrivateKey's [1] publicKey inside the PKCS#8 key).
+    _pki_run "patching $in" python3 -c '
+import base64, sys
+key = bytearray(open(sys.argv[1], "rb").read())
+pub = open(sys.argv[2], "rb").read()
+if pub:
+    n = {91: 65, 120: 97}[len(pub)]
+    key[-n:] = pub[-n:]
+else:
+    key[-1] ^= 1
+b64 = base64.encodebytes(bytes(key)).decode().replace("\n", "")
+lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+open(sys.argv[3], "w").write("-----BEGIN PRIVATE KEY-----\n" + "\n".join(lines) +
+                             "\n-----END PRIVATE KEY-----\n")
+' "$tmp/key.der" "$tmp/pub.der" "$out"
+)
+
+# pki_patch_cert DIR IN OUT FROM TO [ISSUER]
+#
+# OUT: the PEM certificate IN with the bytes FROM replaced by TO (python3
+# bytes literals, same length: b"www.example.comX" b"www.example.com\x00")
+# inside the signed part, signed again by DIR/ISSUER (default inter), so
+# that it verifies: certificates no openssl config can write.
+pki_patch_cert() (
+    _pki_fn=pki_patch_cert
+    dir=${1-} in=${2-} out=${3-} from=${4-} to=${5-} issuer=${6-inter}
+    if [[ -z $dir || -z $in || -z $out || -z $from || -z $to ]]; then
+        _pki_err "usage: pki_patch_cert DIR IN OUT FROM TO [ISSUER]"
+        return 1
+    fi
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/pki_patch.XXXXXX") || return 1
+    printf -v qtmp '%q' "$tmp"
+    # shellcheck disable=SC2064 # expand now: the path is fixed from here on
+    trap "rm -rf -- $qtmp" EXIT
+    _pki_run "reading $in" openssl x509 -in "$in" -outform DER \
+        -out "$tmp/in.der" || return 1
+    # DER: Certificate = SEQUENCE { tbs, signatureAlgorithm, BIT STRING }.
+    cat >"$tmp/der.py" <<'PY'
+import sys
+def elem(b, i):
+    n = b[i + 1]; h = 2
+    if n & 0x80:
+        k = n & 0x7f; n = int.from_bytes(b[i + 2:i + 2 + k], "big"); h += k
+    return i + h, i + h + n
+def hdr(tag, n):
+    if n < 0x80:
+        return bytes([tag, n])
+    k = (n.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | k]) + n.to_bytes(k, "big")
+PY
+    _pki_run "patching $in" python3 -c '
+import sys; exec(open(sys.argv[1]).read())
+cert = open(sys.argv[2], "rb").read()
+frm, to = eval(sys.argv[3]), eval(sys.argv[4])
+assert len(frm) == len(to) and frm in cert
+body, _ = elem(cert, 0)
+_, tbs_end = elem(cert, body)
+_, alg_end = elem(cert, tbs_end)
+open(sys.argv[5], "wb").write(cert[body:tbs_end].replace(frm, to))
+open(sys.argv[6], "wb").write(cert[tbs_end:alg_end])
+' "$tmp/der.py" "$tmp/in.der" "$from" "$to" "$tmp/tbs.der" "$tmp/alg.der" ||
+        return 1
+    _pki_run "signing" openssl dgst -sha256 -sign "$dir/$issuer.key" \
+        -out "$tmp/sig.der" "$tmp/tbs.der" || return 1
+    _pki_run "assembling $out" python3 -c '
+import sys, base64; exec(open(sys.argv[1]).read())
+tbs, alg, sig = (open(f, "rb").read() for f in sys.argv[2:5])
+inner = tbs + alg + hdr(0x03, len(sig) + 1) + b"\0" + sig
+der = hdr(0x30, len(inner)) + inner
+b64 = base64.encodebytes(der).decode().replace("\n", "")
+open(sys.argv[5], "w").write("-----BEGIN CERTIFICATE-----\n" +
+    "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)) +
+    "\n-----END CERTIFICATE-----\n")
+' "$tmp/der.py" "$tmp/tbs.der" "$tmp/alg.der" "$tmp/sig.der" "$out"
 )
 
 # certdir_put CERTDIR NAME KEY CERT CHAIN [GEN]

@@ -766,6 +766,51 @@ static void test_facts_weak_signature(void **state)
 	X509_free(rsa_sha256);
 }
 
+/* ------------------------------------------------------------ cc_key_consistent */
+
+/* KEY as PKCS#8 DER with its last N bytes replaced by the last N of TAIL
+ * (N 0: the last bit flipped), read back: a key whose halves disagree. */
+static EVP_PKEY *split_key(EVP_PKEY *key, const unsigned char *tail, size_t taillen, size_t n)
+{
+	struct cc_buf b = { 0 };
+	struct cc_err err;
+	EVP_PKEY *out = NULL;
+
+	assert_int_equal(fx_key_write(key, FX_KEY_PKCS8_DER, NULL, &b), 0);
+	if (n == 0)
+		((unsigned char *)b.data)[b.len - 1] ^= 1;
+	else
+		memcpy((unsigned char *)b.data + b.len - n, tail + taillen - n, n);
+	if (cc_key_parse(b.data, b.len, NULL, &out, &err) != 0)
+		fail_msg("cc_key_parse: %s", err.msg);
+	cc_buf_free(&b);
+	return out;
+}
+
+static void test_key_consistent(void **state)
+{
+	EVP_PKEY *other = fx_key_ec(), *bad;
+	unsigned char *pub = NULL;
+	struct cc_err err;
+	int publen;
+
+	assert_int_equal(cc_key_consistent(P.leaf_key, &err), 0);
+	assert_int_equal(cc_key_consistent(P.rsa_key, &err), 0);
+	assert_int_equal(cc_key_consistent(P.ed_key, &err), 0);
+	/* P.leaf_key's scalar with another point: the point is the cert's. */
+	assert_true((publen = i2d_PUBKEY(other, &pub)) > 65);
+	bad = split_key(P.leaf_key, pub, (size_t)publen, 65);
+	assert_int_equal(cc_key_consistent(bad, &err), -1);
+	assert_non_null(strstr(err.msg, "inconsistent"));
+	EVP_PKEY_free(bad);
+	/* RSA: qInv, the last field, off by one bit. */
+	bad = split_key(P.rsa_key, NULL, 0, 0);
+	assert_int_equal(cc_key_consistent(bad, &err), -1);
+	EVP_PKEY_free(bad);
+	OPENSSL_free(pub);
+	EVP_PKEY_free(other);
+}
+
 /* ------------------------------------------------------------ coverage */
 
 static void test_covers(void **state)
@@ -796,6 +841,75 @@ static void test_covers(void **state)
 	/* The CN is not a SAN. */
 	assert_int_equal(cc_cert_covers(P.root, "Test Root"), 0);
 	X509_free(wild);
+}
+
+struct raw_san {
+	int type;
+	const char *v;
+	int len;
+};
+
+/* A leaf with these raw SAN entries and CN (what no config can write). */
+static X509 *with_sans(const char *cn, int cnlen, const struct raw_san *e, size_t n)
+{
+	X509 *c = fx_cert(P.leaf_key, &(struct fx_cert_opts){ .cn = "x", .issuer = P.inter1,
+	    .issuer_key = P.inter1_key });
+	GENERAL_NAMES *gns = GENERAL_NAMES_new();
+	X509_NAME *subject = X509_NAME_new();
+
+	assert_non_null(subject);
+	assert_true(X509_NAME_add_entry_by_NID(subject, NID_commonName, V_ASN1_UTF8STRING,
+	    (const unsigned char *)cn, cnlen, -1, 0));
+	assert_true(X509_set_subject_name(c, subject));
+	X509_NAME_free(subject);
+
+	for (size_t i = 0; c != NULL && gns != NULL && i < n; i++) {
+		GENERAL_NAME *gn = GENERAL_NAME_new();
+		ASN1_STRING *s = ASN1_STRING_type_new(e[i].type == GEN_DNS ? V_ASN1_IA5STRING :
+		    V_ASN1_OCTET_STRING);
+
+		assert_non_null(gn);
+		assert_non_null(s);
+		assert_true(ASN1_STRING_set(s, e[i].v, e[i].len));
+		GENERAL_NAME_set0_value(gn, e[i].type, s);
+		assert_true(sk_GENERAL_NAME_push(gns, gn));
+	}
+	assert_non_null(c);
+	assert_true(X509_add1_ext_i2d(c, NID_subject_alt_name, gns, 0, X509V3_ADD_REPLACE));
+	assert_true(X509_sign(c, P.inter1_key, EVP_sha256()));
+	GENERAL_NAMES_free(gns);
+	return c;
+}
+
+static void test_covers_hostile_names(void **state)
+{
+	static const struct raw_san e[] = {
+		{ GEN_DNS, "www.example.com\0.evil.test", 26 },
+		{ GEN_DNS, "*.example.org\0", 14 },
+		{ GEN_IPADD, "\xc0\x00\x02\x01\x00", 5 },
+		{ GEN_IPADD, "\xc0\x00\x02", 3 },
+		{ GEN_DNS, "Mail.Example.NET", 16 },
+		{ GEN_DNS, "dot.example.net.", 16 },
+	};
+	X509 *c = with_sans("www.example.com\0.evil.test", 26, e, 6);
+	struct cc_cert_facts f;
+	struct cc_err err;
+
+	assert_int_equal(cc_cert_facts(c, &f, &err), 0);
+	assert_int_equal(f.bad_sans, 4);
+	assert_int_equal(f.nsans, 2);
+	assert_string_equal(f.sans[0], "Mail.Example.NET");
+	/* The CN is not cut short at its NUL either. */
+	assert_string_not_equal(f.subject, "www.example.com");
+	cc_cert_facts_free(&f);
+	assert_int_equal(cc_cert_covers(c, "www.example.com"), 0);
+	assert_int_equal(cc_cert_covers(c, "www.example.org"), 0);
+	assert_int_equal(cc_cert_covers(c, "192.0.2.1"), 0);
+	assert_int_equal(cc_cert_covers(c, "192.0.2.0"), 0);
+	/* Case never matters; a trailing dot is another name. */
+	assert_int_equal(cc_cert_covers(c, "mail.example.net"), 1);
+	assert_int_equal(cc_cert_covers(c, "dot.example.net"), 0);
+	X509_free(c);
 }
 
 /* ------------------------------------------------------------ bundles and chains */
@@ -1112,6 +1226,51 @@ static void test_verify_ignores_time(void **state)
 	drop_file(file);
 }
 
+/* A copy of inter1 (same name and key) valid from NB to NA, from now. */
+static X509 *inter1_copy(long nb, long na)
+{
+	return fx_cert(P.inter1_key, &(struct fx_cert_opts){ .cn = "Test Intermediate 1",
+	    .ca = 1, .issuer = P.inter2, .issuer_key = P.inter2_key, .not_before = nb,
+	    .not_after = na });
+}
+
+static void test_verify_issuer_dates(void **state)
+{
+	char *file = trust_file(P.root, NULL);
+	X509 *expired = inter1_copy(-100 * FX_DAY, -10 * FX_DAY);
+	X509 *future = inter1_copy(10 * FX_DAY, 100 * FX_DAY);
+	STACK_OF(X509) *old = fx_stack(expired, P.inter2, NULL);
+	STACK_OF(X509) *early = fx_stack(future, P.inter2, NULL);
+	STACK_OF(X509) *pool = fx_stack(P.leaf, future, expired, P.root, P.inter1, P.inter2, NULL);
+	STACK_OF(X509) *chain = NULL;
+	struct cc_trust *trust = NULL;
+	struct cc_err err = { .msg = "" };
+
+	assert_non_null(expired);
+	assert_non_null(future);
+	assert_int_equal(cc_trust_load(file, &trust, &err), 0);
+	assert_int_equal(cc_chain_verify(trust, P.leaf, old, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "expired on"));
+	assert_int_equal(cc_chain_verify(trust, P.leaf, early, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "valid from"));
+	/* Of three copies, the one valid now; the anchor stays out. */
+	if (cc_chain_build(trust, P.leaf, pool, &chain, &err) != 0)
+		fail_msg("cc_chain_build: %s", err.msg);
+	assert_int_equal(sk_X509_num(chain), 2);
+	assert_int_equal(X509_cmp(sk_X509_value(chain, 0), P.inter1), 0);
+	assert_int_equal(X509_cmp(sk_X509_value(chain, 1), P.inter2), 0);
+	sk_X509_pop_free(chain, X509_free);
+	assert_int_equal(cc_chain_build(trust, P.leaf, old, &chain, &err), -1);
+	assert_null(chain);
+	cc_trust_free(trust);
+	sk_X509_pop_free(old, X509_free);
+	sk_X509_pop_free(early, X509_free);
+	sk_X509_pop_free(pool, X509_free);
+	X509_free(expired);
+	X509_free(future);
+	drop_file(file);
+}
+
 static void test_verify_wrong_root(void **state)
 {
 	char *file = trust_file(P.other_root, NULL);
@@ -1250,7 +1409,9 @@ int main(void)
 		cmocka_unit_test(test_facts_root_and_intermediate),
 		cmocka_unit_test(test_facts_self_signed_leaf),
 		cmocka_unit_test(test_facts_weak_signature),
+		cmocka_unit_test(test_key_consistent),
 		cmocka_unit_test(test_covers),
+		cmocka_unit_test(test_covers_hostile_names),
 		cmocka_unit_test(test_bundle_leaf),
 		cmocka_unit_test(test_chain_order_shuffled),
 		cmocka_unit_test(test_chain_order_swapped),
@@ -1262,6 +1423,7 @@ int main(void)
 		cmocka_unit_test(test_chain_order_duplicates),
 		cmocka_unit_test_teardown(test_verify_ok, drop_temp),
 		cmocka_unit_test_teardown(test_verify_ignores_time, drop_temp),
+		cmocka_unit_test_teardown(test_verify_issuer_dates, drop_temp),
 		cmocka_unit_test_teardown(test_verify_wrong_root, drop_temp),
 		cmocka_unit_test_teardown(test_verify_missing_intermediate, drop_temp),
 		cmocka_unit_test_teardown(test_verify_bad_signature, drop_temp),
