@@ -220,6 +220,12 @@ teardown() {
 @test "an unsafe certdir is a configuration error for every command" {
     common_setup
     mk www
+    # download checks its NAMEs against the config before the certdir.
+    write_config "sources:
+  fleet: {type: http, url: 'file://$BATS_TEST_TMPDIR/store/{name}.pem'}
+defaults: {source: fleet}
+certificates:
+  www: {}"
     local import="import www --cert $PKI/www.crt --key $PKI/www.key --chain $PKI/www.chain.pem"
     local cmds=("download www" "staple www" "$import" "rekey www" "rekey --print-csr www"
         "rekey --print-tlsa www" "import --from-certbot $BATS_TEST_TMPDIR/le" "check www")
