@@ -70,6 +70,7 @@ hand_link() {
 
 # ------------------------------------------------- hand-made links (item 1)
 
+# bats test_tags=memcheck
 @test "hand rollback with a trailing slash: a valid link, check OK, no generation lost" {
     hand_link .live/www.g0001/
     run "$CERTCTL" check www
@@ -131,6 +132,7 @@ hand_link() {
     assert_failure 2
 }
 
+# bats test_tags=memcheck
 @test "clean-up still removes what is provably a leftover, and nothing else" {
     gens www
     mk api
@@ -162,6 +164,7 @@ rejected() {
     assert_equal "$(tree_sum "$CERTDIR")" "$before"
 }
 
+# bats test_tags=memcheck
 @test "rollback NAME: the generation before the live one goes live (exit 0, one line), recorded" {
     gens www
     before=$(keys_sum www)
@@ -240,6 +243,7 @@ rejected() {
     assert_output --partial "from generation 3 to 1"
 }
 
+# bats test_tags=memcheck
 @test "rollback failures exit 1 with one line and change nothing" {
     gens www 2
     rejected 1 "www: generation 7 is not kept (kept: 2, 1)" rollback www --to 7
@@ -258,6 +262,7 @@ rejected() {
     kill "$holder"
 }
 
+# bats test_tags=memcheck
 @test "usage errors exit 2 and touch nothing" {
     gens www 2
     rejected 2 "exactly one NAME" rollback
@@ -334,6 +339,7 @@ hand_gen1() {
     rejected 1 "certificate is not yet valid" rollback www
 }
 
+# bats test_tags=memcheck
 @test "a kept generation whose chain does not verify is refused" {
     hand_gen1 --issuer other-root
     rejected 1 "www: generation 1:" rollback www
@@ -363,6 +369,7 @@ hand_gen1() {
     rejected 1 "looser than key_mode" rollback --dry-run www
 }
 
+# bats test_tags=memcheck
 @test "--json: one document with the exit code, the change and the errors" {
     gens www 2
     run --separate-stderr "$CERTCTL" --json rollback www
@@ -442,6 +449,7 @@ publish() {
     cat "$1" "$PKI/inter.pem" >"$W/store/www/$(spki_of "$PKI/www.1.key").pem"
 }
 
+# bats test_tags=memcheck
 @test "download from a store does not undo a rollback until the live certificate is due" {
     gens www
     fleet_config
