@@ -23,19 +23,6 @@ teardown() {
 
 # ------------------------------------------------------------------ helpers
 
-# rejected CODE TEXT ARGS...: `certctl ARGS` exits CODE with exactly one
-# line of output containing TEXT, and the certdir is byte-for-byte as it was.
-rejected() {
-    local code=$1 text=$2 before
-    shift 2
-    before=$(tree_sum "$CERTDIR")
-    run "$CERTCTL" "$@"
-    assert_failure "$code"
-    assert_equal "${#lines[@]}" 1
-    assert_output --partial "$text"
-    assert_equal "$(tree_sum "$CERTDIR")" "$before"
-}
-
 # seed NAME [PKI_LEAF_OPTIONS...]: a first, good import of NAME
 # (generation 1), so that the certdir has a live set to protect. The key
 # stays in $W/NAME.key. (--issuer root: a live chain.pem that is empty, so
@@ -561,7 +548,7 @@ certificates:
     cp "$PKI/www.key" "$W/www.key"
     certdir_put "$CERTDIR" www "$PKI/www.key" "$PKI/www.crt" "$PKI/other-inter.pem"
     pki_leaf "$PKI" renewed --key "$W/www.key" --san www --days 120
-    rejected 1 "its issuer 'certctl Test Intermediate' is neither among the certificates given nor in the live chain" \
+    refused 1 "its issuer 'certctl Test Intermediate' is neither among the certificates given nor in the live chain" \
         import www --cert "$PKI/renewed.crt"
     assert_output --partial "chain does not verify"
 }
@@ -572,7 +559,7 @@ certificates:
     mkcert "Intermediate R2" "$PKI/root" ca
     cp "$W/www.key" "$W/www2.key"
     mkcert www2 "$W/Intermediate R2" leaf
-    rejected 1 "its issuer 'Intermediate R2' is neither among the certificates given nor in the live chain" \
+    refused 1 "its issuer 'Intermediate R2' is neither among the certificates given nor in the live chain" \
         import www --cert "$W/www2.pem"
     # Given the new intermediate, it goes live with it.
     run "$CERTCTL" import www --cert "$W/www2.pem" --chain "$W/Intermediate R2.pem"
@@ -669,7 +656,7 @@ certificates:
 @test "a cert expiring before the installed one is refused; --force installs it" {
     seed www
     pki_leaf "$PKI" short --key "$W/www.key" --san www --days 30
-    rejected 1 "expires before the installed one" \
+    refused 1 "expires before the installed one" \
         import www --cert "$PKI/short.full.pem" --key "$W/www.key"
     run "$CERTCTL" import --force www --cert "$PKI/short.full.pem" --key "$W/www.key"
     assert_success
@@ -763,7 +750,7 @@ aia_fixture() {
 
 @test "--no-fetch never touches the network" {
     aia_fixture der
-    rejected 1 "www" import www --no-fetch --cert "$PKI/www.crt" --key "$PKI/www.key"
+    refused 1 "www" import www --no-fetch --cert "$PKI/www.crt" --key "$PKI/www.key"
     assert_output --partial "chain does not verify"
     [ ! -s "$HTTPD_ACCESS_LOG" ]
     # The same import with fetching allowed works (the server was there).
@@ -779,36 +766,36 @@ aia_fixture() {
 @test "bad input: key does not match the cert" {
     seed www
     pki_leaf "$PKI" other
-    rejected 1 "key does not match" import www --cert "$PKI/www.full.pem" --key "$PKI/other.key"
+    refused 1 "key does not match" import www --cert "$PKI/www.full.pem" --key "$PKI/other.key"
 }
 
 @test "bad input: without --key, a cert matching neither the live nor a pending key" {
     seed www
     pki_leaf "$PKI" stranger --san www --days 120
-    rejected 1 "matches neither the live nor a pending key" \
+    refused 1 "matches neither the live nor a pending key" \
         import www --cert "$PKI/stranger.full.pem"
     # A name with nothing installed has no key to match either.
-    rejected 1 "matches neither" import fresh --cert "$PKI/stranger.full.pem"
+    refused 1 "matches neither" import fresh --cert "$PKI/stranger.full.pem"
 }
 
 @test "bad input: expired certificate" {
     seed www
     pki_leaf "$PKI" old --key "$W/www.key" --san www --expired
-    rejected 1 "expired" import www --cert "$PKI/old.full.pem" --key "$W/www.key"
-    rejected 1 "expired" import --force www --cert "$PKI/old.full.pem" --key "$W/www.key"
+    refused 1 "expired" import www --cert "$PKI/old.full.pem" --key "$W/www.key"
+    refused 1 "expired" import --force www --cert "$PKI/old.full.pem" --key "$W/www.key"
 }
 
 @test "bad input: certificate not yet valid" {
     seed www
     pki_leaf "$PKI" future --key "$W/www.key" --san www --not-yet-valid
-    rejected 1 "not yet valid" import www --cert "$PKI/future.full.pem" --key "$W/www.key"
+    refused 1 "not yet valid" import www --cert "$PKI/future.full.pem" --key "$W/www.key"
 }
 
 @test "bad input: a chain to an untrusted root does not verify (--no-fetch)" {
     seed www
     pki_leaf "$PKI" untrusted --issuer other-inter --san www --days 120
     cat "$PKI/untrusted.full.pem" "$PKI/other-root.pem" >"$W/bundle.pem"
-    rejected 1 "chain does not verify" \
+    refused 1 "chain does not verify" \
         import www --no-fetch --cert "$W/bundle.pem" --key "$PKI/untrusted.key"
 }
 
@@ -818,14 +805,14 @@ aia_fixture() {
     seed www
     pki_leaf "$PKI" untrusted --issuer other-inter --san www --days 120
     cat "$PKI/untrusted.full.pem" "$PKI/other-root.pem" >"$W/bundle.pem"
-    rejected 1 "chain does not verify" \
+    refused 1 "chain does not verify" \
         import www --cert "$W/bundle.pem" --key "$PKI/untrusted.key"
 }
 
 @test "bad input: a leaf alone with no caIssuers URL names the certificate" {
     # A new name: no live chain to complete it from.
     pki_leaf "$PKI" alone --san www --cn alone.example --days 120
-    rejected 1 "chain does not verify: unable to get local issuer certificate (at '/CN=alone.example')" \
+    refused 1 "chain does not verify: unable to get local issuer certificate (at '/CN=alone.example')" \
         import www --cert "$PKI/alone.crt" --key "$PKI/alone.key"
 }
 
@@ -833,12 +820,12 @@ aia_fixture() {
 @test "bad input: truncated PEM" {
     seed www
     head -c 400 "$PKI/www.full.pem" >"$W/trunc.pem"
-    rejected 1 "truncated" import www --cert "$W/trunc.pem" --key "$W/www.key"
+    refused 1 "truncated" import www --cert "$W/trunc.pem" --key "$W/www.key"
     # Cut inside the second certificate: the leaf alone must not slip through.
     head -c 1000 "$PKI/www.full.pem" >"$W/trunc2.pem"
-    rejected 1 "truncated" import www --cert "$W/trunc2.pem" --key "$W/www.key"
+    refused 1 "truncated" import www --cert "$W/trunc2.pem" --key "$W/www.key"
     head -c 100 "$W/www.key" >"$W/trunc.key"
-    rejected 1 "trunc.key" import www --cert "$PKI/www.full.pem" --key "$W/trunc.key"
+    refused 1 "trunc.key" import www --cert "$PKI/www.full.pem" --key "$W/trunc.key"
 }
 
 # bats test_tags=memcheck
@@ -846,26 +833,26 @@ aia_fixture() {
     seed www
     printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n' \
         >"$W/garbage.pem"
-    rejected 1 "garbage.pem" import www --cert "$W/garbage.pem" --key "$W/www.key"
+    refused 1 "garbage.pem" import www --cert "$W/garbage.pem" --key "$W/www.key"
     echo "hello, world" >"$W/text.pem"
-    rejected 1 "text.pem" import www --cert "$W/text.pem" --key "$W/www.key"
+    refused 1 "text.pem" import www --cert "$W/text.pem" --key "$W/www.key"
     : >"$W/empty.pem"
-    rejected 1 "empty.pem" import www --cert "$W/empty.pem" --key "$W/www.key"
+    refused 1 "empty.pem" import www --cert "$W/empty.pem" --key "$W/www.key"
     # A garbage chain next to a good cert is refused too.
-    rejected 1 "garbage.pem" import www --cert "$PKI/www.crt" --chain "$W/garbage.pem" \
+    refused 1 "garbage.pem" import www --cert "$PKI/www.crt" --chain "$W/garbage.pem" \
         --key "$W/www.key"
 }
 
 @test "bad input: a DER file that is not a certificate" {
     seed www
     openssl pkey -in "$W/www.key" -outform DER -out "$W/key.der"
-    rejected 1 "key.der" import www --cert "$W/key.der" --key "$W/www.key"
+    refused 1 "key.der" import www --cert "$W/key.der" --key "$W/www.key"
     head -c 2048 /dev/urandom >"$W/random.der"
-    rejected 1 "random.der" import www --cert "$W/random.der" --key "$W/www.key"
+    refused 1 "random.der" import www --cert "$W/random.der" --key "$W/www.key"
     # A DER cert followed by junk.
     der "$PKI/www.crt" "$W/www.der"
     { cat "$W/www.der"; printf 'trailing junk'; } >"$W/junk.der"
-    rejected 1 "junk.der" import www --cert "$W/junk.der" --key "$W/www.key"
+    refused 1 "junk.der" import www --cert "$W/junk.der" --key "$W/www.key"
 }
 
 # bats test_tags=memcheck
@@ -875,10 +862,10 @@ aia_fixture() {
     printf 'wrong\n' >"$W/bad"
     openssl pkcs12 -export -inkey "$W/www.key" -in "$PKI/www.crt" \
         -certfile "$PKI/inter.pem" -passout "file:$W/pw" -out "$W/www.p12"
-    rejected 1 "wrong PKCS#12 password" import www --pkcs12 "$W/www.p12" --password-file "$W/bad"
-    rejected 1 "password" import www --pkcs12 "$W/www.p12"
+    refused 1 "wrong PKCS#12 password" import www --pkcs12 "$W/www.p12" --password-file "$W/bad"
+    refused 1 "password" import www --pkcs12 "$W/www.p12"
     # A cert file is not a PKCS#12 file.
-    rejected 1 "PKCS#12" import www --pkcs12 "$PKI/www.crt" --password-file "$W/pw"
+    refused 1 "PKCS#12" import www --pkcs12 "$PKI/www.crt" --password-file "$W/pw"
 }
 
 @test "bad input: a PKCS#12 asking for 2^31-1 MAC or encryption iterations is refused at once" {
@@ -918,9 +905,9 @@ aia_fixture() {
     printf 'wrong\n' >"$W/bad"
     openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "file:$W/pw" -in "$W/www.key" \
         -out "$W/enc.key"
-    rejected 1 "encrypted and no password" \
+    refused 1 "encrypted and no password" \
         import www --cert "$PKI/www.full.pem" --key "$W/enc.key"
-    rejected 1 "wrong password" \
+    refused 1 "wrong password" \
         import www --cert "$PKI/www.full.pem" --key "$W/enc.key" --password-file "$W/bad"
 }
 
@@ -929,7 +916,7 @@ aia_fixture() {
     printf 'right\n' >"$W/pw"
     openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "file:$W/pw" -in "$W/www.key" \
         -outform DER -out "$W/enc.der"
-    rejected 1 "encrypted" import www --cert "$PKI/www.full.pem" --key "$W/enc.der"
+    refused 1 "encrypted" import www --cert "$PKI/www.full.pem" --key "$W/enc.der"
 }
 
 @test "bad input: caIssuers URL that never answers (timeout, ~15 s)" {
@@ -938,7 +925,7 @@ aia_fixture() {
     pki_leaf "$PKI" slow --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/inter.der"
     start=$SECONDS
-    rejected 1 "127.0.0.1:$HTTPD_PORT" import www --cert "$PKI/slow.crt" --key "$W/www.key"
+    refused 1 "127.0.0.1:$HTTPD_PORT" import www --cert "$PKI/slow.crt" --key "$W/www.key"
     assert_output --regexp '[Tt]ime(d)? ?out'
     # certctl's total timeout is 15 s: it gives up on its own, well before bats would.
     [ $((SECONDS - start)) -le $((40 * SLOWDOWN)) ]
@@ -954,12 +941,12 @@ aia_fixture() {
     seed www --issuer root   # nothing in the live chain to help
     pki_leaf "$PKI" html --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/index.html"
-    rejected 1 "caIssuers" import www --cert "$PKI/html.crt" --key "$W/www.key"
+    refused 1 "caIssuers" import www --cert "$PKI/html.crt" --key "$W/www.key"
     grep -q 'GET /index.html ' "$HTTPD_ACCESS_LOG"
     # A 404 is refused too.
     pki_leaf "$PKI" gone --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/missing.der"
-    rejected 1 "404" import www --cert "$PKI/gone.crt" --key "$W/www.key"
+    refused 1 "404" import www --cert "$PKI/gone.crt" --key "$W/www.key"
 }
 
 @test "bad input: caIssuers URL that redirects to itself (nginx)" {
@@ -971,7 +958,7 @@ aia_fixture() {
     pki_leaf "$PKI" loop --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$port/loop"
     start=$SECONDS
-    rejected 1 "127.0.0.1:$port/loop" import www --cert "$PKI/loop.crt" --key "$W/www.key"
+    refused 1 "127.0.0.1:$port/loop" import www --cert "$PKI/loop.crt" --key "$W/www.key"
     [ $((SECONDS - start)) -le $((10 * SLOWDOWN)) ]
     grep -q 'GET /loop ' "$HTTPD_ACCESS_LOG"
 }
@@ -999,7 +986,7 @@ aia_fixture() {
     der "$W/B.pem" "$W/www-root/b.der"
     httpd_nginx_start "$W/www-root" "$port"
     start=$SECONDS
-    rejected 1 "www" import www --cert "$W/looped.pem" --key "$W/looped.key"
+    refused 1 "www" import www --cert "$W/looped.pem" --key "$W/looped.key"
     [ $((SECONDS - start)) -le $((20 * SLOWDOWN)) ]
     # It did follow the URLs, and stopped after a handful of fetches.
     grep -q 'GET /a.der ' "$HTTPD_ACCESS_LOG"
@@ -1015,7 +1002,7 @@ aia_fixture() {
     pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
     start=$SECONDS
-    rejected 1 "larger than" import www --cert "$PKI/big.crt" --key "$W/www.key"
+    refused 1 "larger than" import www --cert "$PKI/big.crt" --key "$W/www.key"
     # The cap stops it, not the 15 s timeout.
     [ $((SECONDS - start)) -le $((10 * SLOWDOWN)) ]
 }
@@ -1026,7 +1013,7 @@ aia_fixture() {
     pki_leaf "$PKI" big --key "$W/www.key" --san www --days 120 \
         --ca-issuers "http://127.0.0.1:$HTTPD_PORT/big.der"
     start=$SECONDS
-    rejected 1 "larger than" import www --cert "$PKI/big.crt" --key "$W/www.key"
+    refused 1 "larger than" import www --cert "$PKI/big.crt" --key "$W/www.key"
     [ $((SECONDS - start)) -le $((10 * SLOWDOWN)) ]
 }
 
@@ -1034,16 +1021,16 @@ aia_fixture() {
     seed www
     local n
     for n in ../www a/b /etc/passwd .. . www/.. ../../tmp/x .hidden; do
-        rejected 2 "invalid name" import "$n" --cert "$PKI/www.full.pem" --key "$W/www.key"
+        refused 2 "invalid name" import "$n" --cert "$PKI/www.full.pem" --key "$W/www.key"
     done
 }
 
 @test "bad usage: missing NAME, both --cert and --pkcs12, unknown option (exit 2)" {
     seed www
-    rejected 2 "NAME" import --cert "$PKI/www.full.pem" --key "$W/www.key"
-    rejected 2 "--pkcs12" import www --cert "$PKI/www.full.pem" --pkcs12 "$PKI/www.crt"
-    rejected 2 "--cert" import www --key "$W/www.key"
-    rejected 2 "--from-certbot" import www --from-certbot="$W"
+    refused 2 "NAME" import --cert "$PKI/www.full.pem" --key "$W/www.key"
+    refused 2 "--pkcs12" import www --cert "$PKI/www.full.pem" --pkcs12 "$PKI/www.crt"
+    refused 2 "--cert" import www --key "$W/www.key"
+    refused 2 "--from-certbot" import www --from-certbot="$W"
     run "$CERTCTL" import www --frob
     assert_failure 2
     assert_output --partial "unknown option '--frob'"
@@ -1053,8 +1040,8 @@ aia_fixture() {
 @test "bad input: --cert pointing at a directory" {
     seed www
     mkdir "$W/dir"
-    rejected 1 "not a regular file" import www --cert "$W/dir" --key "$W/www.key"
-    rejected 1 "not a regular file" import www --cert "$PKI/www.full.pem" --key "$W/dir"
+    refused 1 "not a regular file" import www --cert "$W/dir" --key "$W/www.key"
+    refused 1 "not a regular file" import www --cert "$PKI/www.full.pem" --key "$W/dir"
 }
 
 @test "bad input: --cert pointing at a FIFO does not hang" {
@@ -1072,7 +1059,7 @@ aia_fixture() {
 
 @test "bad input: --cert missing or unreadable names the file" {
     seed www
-    rejected 1 "$W/nope.pem" import www --cert "$W/nope.pem" --key "$W/www.key"
+    refused 1 "$W/nope.pem" import www --cert "$W/nope.pem" --key "$W/www.key"
 }
 
 @test "a certdir locked by another run: import waits --lock-timeout, exits 1, writes nothing" {
@@ -1081,7 +1068,7 @@ aia_fixture() {
     exec {lockfd}>>"$CERTDIR/.lock"
     flock -n "$lockfd"
     start=$SECONDS
-    rejected 1 "locked" --lock-timeout 1 import www --cert "$PKI/renewed.full.pem"
+    refused 1 "locked" --lock-timeout 1 import www --cert "$PKI/renewed.full.pem"
     [ $((SECONDS - start)) -le $((10 * SLOWDOWN)) ]
     exec {lockfd}>&-
     run "$CERTCTL" --lock-timeout 1 import www --cert "$PKI/renewed.full.pem"
@@ -1092,7 +1079,7 @@ aia_fixture() {
 @test "a rejected first import leaves an empty certdir empty" {
     echo garbage >"$W/garbage.pem"
     pki_leaf "$PKI" www
-    rejected 1 "garbage.pem" import www --cert "$W/garbage.pem" --key "$PKI/www.key"
+    refused 1 "garbage.pem" import www --cert "$W/garbage.pem" --key "$PKI/www.key"
     run ls -A "$CERTDIR"
     assert_output ""
 }
@@ -1175,9 +1162,9 @@ trust_config() {
     pki_leaf "$PKI" renewed --san www --days 120
     cat "$PKI/renewed.crt" "$PKI/inter-expired2.pem" >"$W/expired.pem"
     cat "$PKI/renewed.crt" "$PKI/inter-future2.pem" >"$W/future.pem"
-    rejected 1 "expired on" import www --no-fetch --cert "$W/expired.pem" --key "$PKI/renewed.key"
-    rejected 1 "not yet valid" import www --no-fetch --cert "$W/future.pem" --key "$PKI/renewed.key"
-    rejected 1 "not yet valid" import --force www --no-fetch --cert "$W/future.pem" \
+    refused 1 "expired on" import www --no-fetch --cert "$W/expired.pem" --key "$PKI/renewed.key"
+    refused 1 "not yet valid" import www --no-fetch --cert "$W/future.pem" --key "$PKI/renewed.key"
+    refused 1 "not yet valid" import --force www --no-fetch --cert "$W/future.pem" \
         --key "$PKI/renewed.key"
 }
 
@@ -1219,7 +1206,7 @@ trust_config() {
     rm -rf "$CERTDIR"
     mkdir -m 0755 "$CERTDIR"
     trust_config "$PKI/root.pem"
-    rejected 1 "expired on" import www --no-fetch --cert "$W/bundle.pem" --key "$PKI/www.key"
+    refused 1 "expired on" import www --no-fetch --cert "$W/bundle.pem" --key "$PKI/www.key"
 }
 
 @test "bad input: a key whose public half is not its private half's (EC P-256, P-384, RSA)" {
@@ -1232,15 +1219,15 @@ trust_config() {
         pki_leaf "$PKI" "$t" --key "$W/$t-b.key"
         pki_bad_key "$W/$t-a.key" "$W/$t-bad.key" "$W/$t-b.key"
         run ! openssl pkey -in "$W/$t-bad.key" -check -noout
-        rejected 1 "inconsistent" import "$t" --cert "$PKI/$t.full.pem" --key "$W/$t-bad.key"
+        refused 1 "inconsistent" import "$t" --cert "$PKI/$t.full.pem" --key "$W/$t-bad.key"
         # The same key in traditional (SEC1) form.
         openssl pkey -in "$W/$t-bad.key" -traditional -out "$W/$t-trad.key"
-        rejected 1 "inconsistent" import "$t" --cert "$PKI/$t.full.pem" --key "$W/$t-trad.key"
+        refused 1 "inconsistent" import "$t" --cert "$PKI/$t.full.pem" --key "$W/$t-trad.key"
     done
     pki_leaf "$PKI" rsa --rsa 2048
     pki_bad_key "$PKI/rsa.key" "$W/rsa-bad.key"
     run ! openssl pkey -in "$W/rsa-bad.key" -check -noout
-    rejected 1 "inconsistent" import rsa --cert "$PKI/rsa.full.pem" --key "$W/rsa-bad.key"
+    refused 1 "inconsistent" import rsa --cert "$PKI/rsa.full.pem" --key "$W/rsa-bad.key"
     # A good key of each kind still goes live.
     run "$CERTCTL" import rsa --cert "$PKI/rsa.full.pem" --key "$PKI/rsa.key"
     assert_success
@@ -1257,11 +1244,11 @@ trust_config() {
     openssl genpkey -paramfile "$W/dsa.param" -out "$W/dsa.key"
     for t in ed448 k1 bp p521 pss dsa; do
         pki_leaf "$PKI" "kt-$t" --key "$W/$t.key"
-        rejected 1 "keys are not supported" \
+        refused 1 "keys are not supported" \
             import "kt-$t" --cert "$PKI/kt-$t.full.pem" --key "$W/$t.key"
     done
     pki_leaf "$PKI" kt-rsa1024 --rsa 1024
-    rejected 1 "at least 2048" import kt-rsa1024 --cert "$PKI/kt-rsa1024.full.pem" \
+    refused 1 "at least 2048" import kt-rsa1024 --cert "$PKI/kt-rsa1024.full.pem" \
         --key "$PKI/kt-rsa1024.key"
 }
 
@@ -1272,12 +1259,12 @@ trust_config() {
     cat "$W/nul.crt" "$PKI/inter.pem" >"$W/nul.full.pem"
     run openssl verify -CAfile "$PKI/root.pem" -untrusted "$PKI/inter.pem" "$W/nul.crt"
     assert_success
-    rejected 1 "malformed DNS or IP name" import www --cert "$W/nul.full.pem" --key "$PKI/nul.key"
+    refused 1 "malformed DNS or IP name" import www --cert "$W/nul.full.pem" --key "$PKI/nul.key"
     # An iPAddress of 7 bytes likewise: it swallows the DNS name "a" after
     # it, so that no length around it changes.
     pki_leaf "$PKI" ip5 --san 'www.example.com,IP:192.0.2.1,a'
     pki_patch_cert "$PKI" "$PKI/ip5.crt" "$W/ip5.crt" 'b"\x87\x04\xc0\x00\x02\x01\x82\x01a"' \
         'b"\x87\x07\xc0\x00\x02\x01\x82\x01a"'
     cat "$W/ip5.crt" "$PKI/inter.pem" >"$W/ip5.full.pem"
-    rejected 1 "malformed DNS or IP name" import www --cert "$W/ip5.full.pem" --key "$PKI/ip5.key"
+    refused 1 "malformed DNS or IP name" import www --cert "$W/ip5.full.pem" --key "$PKI/ip5.key"
 }

@@ -151,19 +151,6 @@ hand_link() {
 
 # ----------------------------------------------------------- rollback (item 2)
 
-# rejected CODE TEXT ARGS...: `certctl ARGS` exits CODE with exactly one
-# line of output containing TEXT, and the certdir is byte-for-byte as it was.
-rejected() {
-    local code=$1 text=$2 before
-    shift 2
-    before=$(tree_sum "$CERTDIR")
-    run "$CERTCTL" "$@"
-    assert_failure "$code"
-    assert_equal "${#lines[@]}" 1
-    assert_output --partial "$text"
-    assert_equal "$(tree_sum "$CERTDIR")" "$before"
-}
-
 # bats test_tags=memcheck
 @test "rollback NAME: the generation before the live one goes live (exit 0, one line), recorded" {
     gens www
@@ -194,7 +181,7 @@ rejected() {
     assert_success
     assert_output --partial "from generation 2 to 1"
     # Nothing older: exit 1, nothing changed.
-    rejected 1 "no generation before the live one (1) is kept" rollback www
+    refused 1 "no generation before the live one (1) is kept" rollback www
 }
 
 @test "rollback in a certdir without .state records keeps the generations above the live one" {
@@ -246,10 +233,10 @@ rejected() {
 # bats test_tags=memcheck
 @test "rollback failures exit 1 with one line and change nothing" {
     gens www 2
-    rejected 1 "www: generation 7 is not kept (kept: 2, 1)" rollback www --to 7
-    rejected 1 "api: no live set to roll back" rollback api
+    refused 1 "www: generation 7 is not kept (kept: 2, 1)" rollback www --to 7
+    refused 1 "api: no live set to roll back" rollback api
     ln -sfn /etc "$CERTDIR/odd"
-    rejected 1 "not to one of its generations" rollback odd --to 1
+    refused 1 "not to one of its generations" rollback odd --to 1
     # The lock: another writer holds it.
     flock "$CERTDIR/.lock" sleep 30 3>&- &
     holder=$!
@@ -258,19 +245,19 @@ rejected() {
         flock -n "$CERTDIR/.lock" true 2>/dev/null || break
         sleep 0.05
     done
-    rejected 1 "is locked by another certctl run" --lock-timeout 0 rollback www
+    refused 1 "is locked by another certctl run" --lock-timeout 0 rollback www
     kill "$holder"
 }
 
 # bats test_tags=memcheck
 @test "usage errors exit 2 and touch nothing" {
     gens www 2
-    rejected 2 "exactly one NAME" rollback
-    rejected 2 "exactly one NAME" rollback www api
-    rejected 2 "--to wants a generation" rollback www --to two
-    rejected 2 "--to wants a generation" rollback www --to 0
-    rejected 2 "--to wants a generation" rollback www --to -1
-    rejected 2 "invalid name '../www'" rollback ../www
+    refused 2 "exactly one NAME" rollback
+    refused 2 "exactly one NAME" rollback www api
+    refused 2 "--to wants a generation" rollback www --to two
+    refused 2 "--to wants a generation" rollback www --to 0
+    refused 2 "--to wants a generation" rollback www --to -1
+    refused 2 "invalid name '../www'" rollback ../www
     run "$CERTCTL" rollback --all
     assert_failure 2
     run "$CERTCTL" rollback --frob www
@@ -290,32 +277,32 @@ damaged_previous() {
 @test "a kept generation whose key was deleted is refused" {
     g1=$CERTDIR/.live/www.g0001
     damaged_previous rm "$g1/privkey.pem"
-    rejected 1 "www: generation 1: cannot read '$g1/privkey.pem'" rollback www
+    refused 1 "www: generation 1: cannot read '$g1/privkey.pem'" rollback www
 }
 
 @test "a kept generation whose key is mode 0644 is refused" {
     g1=$CERTDIR/.live/www.g0001
     damaged_previous chmod 0644 "$g1/privkey.pem"
-    rejected 1 "privkey.pem' has mode 0644, looser than key_mode 0600" rollback www
+    refused 1 "privkey.pem' has mode 0644, looser than key_mode 0600" rollback www
 }
 
 @test "a kept generation whose key does not match its certificate is refused" {
     g1=$CERTDIR/.live/www.g0001
     pki_leaf "$PKI" stranger --san www
     damaged_previous cp "$PKI/stranger.key" "$g1/privkey.pem"
-    rejected 1 "privkey.pem does not match cert.pem" rollback www
+    refused 1 "privkey.pem does not match cert.pem" rollback www
 }
 
 @test "a kept generation whose fullchain.pem is not cert + chain is refused" {
     g1=$CERTDIR/.live/www.g0001
     damaged_previous cp "$g1/cert.pem" "$g1/fullchain.pem"
-    rejected 1 "fullchain.pem is not cert.pem followed by chain.pem" rollback www --to 1
+    refused 1 "fullchain.pem is not cert.pem followed by chain.pem" rollback www --to 1
 }
 
 @test "a kept generation with a symlink where a file belongs is refused" {
     g1=$CERTDIR/.live/www.g0001
     damaged_previous ln -sf /etc/passwd "$g1/chain.pem"
-    rejected 1 "cannot read '$g1/chain.pem'" rollback www
+    refused 1 "cannot read '$g1/chain.pem'" rollback www
 }
 
 # hand_gen1 PKI_LEAF_OPTIONS...: generation 1 of www made by hand from a
@@ -331,18 +318,18 @@ hand_gen1() {
 
 @test "a kept generation whose certificate has expired is refused" {
     hand_gen1 --expired
-    rejected 1 "www: generation 1: certificate expired on" rollback www
+    refused 1 "www: generation 1: certificate expired on" rollback www
 }
 
 @test "a kept generation whose certificate is not yet valid is refused" {
     hand_gen1 --not-yet-valid
-    rejected 1 "certificate is not yet valid" rollback www
+    refused 1 "certificate is not yet valid" rollback www
 }
 
 # bats test_tags=memcheck
 @test "a kept generation whose chain does not verify is refused" {
     hand_gen1 --issuer other-root
-    rejected 1 "www: generation 1:" rollback www
+    refused 1 "www: generation 1:" rollback www
     run "$CERTCTL" rollback www
     refute_output --partial "rolled back"
 }
@@ -351,7 +338,7 @@ hand_gen1() {
     gens www 2
     write_config "certificates:
   www: {domains: [www, www2]}"
-    rejected 1 "does not cover configured domain 'www2'" rollback www
+    refused 1 "does not cover configured domain 'www2'" rollback www
 }
 
 @test "--dry-run says what it would do and writes nothing, not even the lock" {
@@ -366,7 +353,7 @@ hand_gen1() {
     # A refusal is the same in a dry run.
     chmod 0644 "$CERTDIR/.live/www.g0002/privkey.pem"
     before=$(tree_sum "$CERTDIR")
-    rejected 1 "looser than key_mode" rollback --dry-run www
+    refused 1 "looser than key_mode" rollback --dry-run www
 }
 
 # bats test_tags=memcheck
@@ -391,7 +378,7 @@ hand_gen1() {
     write_config
     run "$CERTCTL" rollback www --to 2
     assert_success
-    rejected 1 "looser than key_mode 0600" rollback www --to 1
+    refused 1 "looser than key_mode 0600" rollback www --to 1
 }
 
 @test "deploy_hook runs after a rollback, once the lock is released; not after a refusal" {

@@ -37,6 +37,19 @@ ${1:-}
 YAML
 }
 
+# refused CODE TEXT ARGS...: `certctl ARGS` exits CODE with exactly one
+# line of output containing TEXT, and the certdir is byte-for-byte as it was.
+refused() {
+    local code=$1 text=$2 before
+    shift 2
+    before=$(tree_sum "$CERTDIR")
+    run "$CERTCTL" "$@"
+    assert_failure "$code"
+    assert_equal "${#lines[@]}" 1
+    assert_output --partial "$text"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
+
 # report_on_failure: first thing in every teardown. When the test failed,
 # show what it saw (bats prints it with the failure): the last command
 # `run` ran, and the tail of each server log the test or its file keeps
