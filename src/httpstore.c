@@ -200,7 +200,9 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 			goto out;
 		headers[n++] = auth.data;
 	}
-	if (!opts->force) {
+	/* A damaged live set asks for the whole body: the same certificate
+	 * installs again and repairs it. */
+	if (!opts->force && cc_install_live_intact(store, opts->cfg, name)) {
 		conditions(store, name, url, &etag, &since);
 		if (etag.data != NULL)
 			headers[n++] = etag.data;

@@ -230,6 +230,31 @@ static int load_files(int dirfd, struct cc_set *set)
 	return 1;
 }
 
+static void dir_info(int fd, struct cc_dir_info *d)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return;
+	d->present = 1;
+	d->mode = st.st_mode & 07777;
+	d->uid = st.st_uid;
+	d->gid = st.st_gid;
+}
+
+/* Why NAME is refused; a set an older certctl let be named after a flat
+ * link is left alone, never written or pruned. */
+static int invalid_name(const char *name, struct cc_err *err)
+{
+	const char *suffix = cc_name_flat_suffix(name);
+
+	if (suffix == NULL)
+		return cc_err_set(err, "invalid name '%s'", name);
+	return cc_err_set(err, "'%s' ends in '%s', the flat link of '%.*s': certctl leaves "
+	    "this set alone (rename it: see certdir(5))", name, suffix,
+	    (int)(strlen(name) - strlen(suffix)), name);
+}
+
 int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *set,
     struct cc_err *err)
 {
@@ -238,7 +263,7 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 
 	set_init(set, name);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if ((rc = cc_store_live_generation(store, name, &set->generation, err)) != 1)
 		return rc;
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, set->generation);
@@ -247,6 +272,9 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 	if (fd == -1)
 		return cc_err_errno(err, store->livefd == -1 ? ENOENT : errno,
 		    "cannot open live generation '%s/.live/%s'", store->path, gendir);
+	dir_info(store->dirfd, &set->dirs[CC_D_CERTDIR]);
+	dir_info(store->livefd, &set->dirs[CC_D_LIVE]);
+	dir_info(fd, &set->dirs[CC_D_GENERATION]);
 	rc = load_files(fd, set);
 	close(fd);
 	return rc;
@@ -334,14 +362,35 @@ void cc_prune_generations(struct cc_store *store, const char *name, unsigned kee
 	fsync(store->livefd);
 }
 
-/* Point NAME.key etc. at NAME/privkey.pem etc.; leave alone anything that
- * is not a symlink (an operator's own file). */
+/* 1 when the symlink LINK below the certdir points into NAME/ (a flat
+ * link of NAME's own, perhaps to another file). */
+static int links_into(struct cc_store *store, const char *link, const char *name)
+{
+	char have[CC_NAME_MAX + 32];
+	size_t len = strlen(name);
+	ssize_t n;
+
+	n = readlinkat(store->dirfd, link, have, sizeof(have) - 1);
+	if (n == -1)
+		return 0;
+	have[n] = '\0';
+	return strncmp(have, name, len) == 0 && have[len] == '/';
+}
+
+/*
+ * Point NAME.key etc. at NAME/privkey.pem etc. Only a missing link or a
+ * flat link into NAME/ is (re)made: a regular file is an operator's own,
+ * and any other symlink (the live link of a set that an older certctl let
+ * be called NAME.crt, a link to elsewhere) is left alone with a warning in
+ * ERR. Returns 0, 1 with a warning, -1 when a link cannot be made.
+ */
 static int refresh_compat_links(struct cc_store *store, const char *name, struct cc_err *err)
 {
 	char link[CC_NAME_MAX + 32], tmp[CC_NAME_MAX + 48], want[CC_NAME_MAX + 32];
 	char have[CC_NAME_MAX + 32];
 	struct stat st;
 	ssize_t n;
+	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(compat_links) / sizeof(compat_links[0]); i++) {
 		snprintf(link, sizeof(link), "%s%s", name, compat_links[i].suffix);
@@ -352,14 +401,26 @@ static int refresh_compat_links(struct cc_store *store, const char *name, struct
 			n = readlinkat(store->dirfd, link, have, sizeof(have) - 1);
 			if (n >= 0 && (have[n] = '\0', strcmp(have, want) == 0))
 				continue;
+			if (!links_into(store, link, name)) {
+				if (rc == 0)
+					cc_err_set(err, "'%s/%s' is a symlink that is not %s's; left "
+					    "alone", store->path, link, name);
+				rc = 1;
+				continue;
+			}
+		} else if (errno != ENOENT) {
+			return cc_err_errno(err, errno, "cannot stat '%s/%s'", store->path, link);
 		}
 		snprintf(tmp, sizeof(tmp), ".%s.link.tmp", link);
 		unlinkat(store->dirfd, tmp, 0);
 		if (symlinkat(want, store->dirfd, tmp) == -1 ||
-		    renameat(store->dirfd, tmp, store->dirfd, link) == -1)
-			return cc_err_errno(err, errno, "cannot link '%s/%s'", store->path, link);
+		    renameat(store->dirfd, tmp, store->dirfd, link) == -1) {
+			cc_err_errno(err, errno, "cannot link '%s/%s'", store->path, link);
+			unlinkat(store->dirfd, tmp, 0);
+			return -1;
+		}
 	}
-	return 0;
+	return rc;
 }
 
 static int write_generation(struct cc_store *store, const struct cc_install *in,
@@ -376,6 +437,12 @@ static int write_generation(struct cc_store *store, const struct cc_install *in,
 	fd = openat(store->livefd, tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	/* Readers of cert.pem (and the key's group) pass through it, whatever
+	 * the umask. */
+	if (fchmod(fd, CC_GENERATION_MODE) == -1) {
+		cc_err_errno(err, errno, "cannot set the mode of '%s'", label);
+		goto out;
+	}
 	for (int i = 0; i < CC_F_COUNT; i++) {
 		int secret = i == CC_F_PRIVKEY || i == CC_F_COMBINED;
 
@@ -416,7 +483,9 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 {
 	char gendir[CC_NAME_MAX + 32], tmpdir[CC_NAME_MAX + 40];
 	char target[CC_NAME_MAX + 40], tmplink[CC_NAME_MAX + 32];
+	struct cc_err later;
 	unsigned gen, live;
+	int warned = 0;
 
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
@@ -451,15 +520,21 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 		unlinkat(store->dirfd, tmplink, 0);
 		goto fail_gen;
 	}
-	if (fsync(store->dirfd) == -1)
-		return cc_err_errno(err, errno, "cannot sync certdir '%s'", store->path);
-
+	/* The commit point: from here on the new set is live, and whatever
+	 * fails is a warning about a set that did change. */
 	if (generation != NULL)
 		*generation = gen;
-	if (refresh_compat_links(store, in->name, err) == -1)
-		return -1;
+	if (fsync(store->dirfd) == -1) {
+		cc_err_errno(err, errno, "%s is live: cannot sync certdir '%s'", in->name,
+		    store->path);
+		warned = 1;
+	}
+	if (refresh_compat_links(store, in->name, warned ? &later : err) != 0 && !warned) {
+		cc_err_prefix(err, "%s is live", in->name);
+		warned = 1;
+	}
 	cc_prune_generations(store, in->name, in->keep ? in->keep : CC_KEEP_GENERATIONS);
-	return 0;
+	return warned;
 fail_gen:
 	cc_remove_flat_dir_at(store->livefd, gendir);
 	return -1;
@@ -529,7 +604,7 @@ int cc_store_pending_save(struct cc_store *store, const char *name,
 	if (mkdirat(store->pendingfd, tmp, 0700) == -1)
 		return cc_err_errno(err, errno, "cannot create '%s'", label);
 	fd = openat(store->pendingfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
+	if (fd == -1 || fchmod(fd, 0700) == -1) {
 		cc_err_errno(err, errno, "cannot open '%s'", label);
 		goto out;
 	}
