@@ -11,6 +11,10 @@
  * with errno EIO without doing anything, and CRASHPOINT_FAILED=FILE is
  * created when that happened (a harness steps N up until it is not).
  *
+ * CRASHPOINT_SLOW_NSS=US has getpwnam and getgrnam wait US microseconds
+ * before they return their (static, shared) result, so that a caller in
+ * one thread reads it after another thread's lookup overwrote it.
+ *
  * Between those calls: CRASHPOINT_AFTER_US=N has the kernel send SIGKILL N
  * microseconds after the process starts (a timer armed before main, so the
  * harness's own process start-up does not blur the time), and
@@ -19,6 +23,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,4 +180,29 @@ int linkat(int a, const char *b, int c, const char *d, int e)
 	if (point("linkat"))
 		return -1;
 	return NEXT(linkat)(a, b, c, d, e);
+}
+
+/* The non-reentrant lookups, slowed down (CRASHPOINT_SLOW_NSS). */
+static void nss_pause(void)
+{
+	const char *us = getenv("CRASHPOINT_SLOW_NSS");
+
+	if (us != NULL)
+		usleep((useconds_t)atol(us));
+}
+
+struct passwd *getpwnam(const char *name)
+{
+	struct passwd *pw = NEXT(getpwnam)(name);
+
+	nss_pause();
+	return pw;
+}
+
+struct group *getgrnam(const char *name)
+{
+	struct group *gr = NEXT(getgrnam)(name);
+
+	nss_pause();
+	return gr;
 }
