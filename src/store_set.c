@@ -251,8 +251,8 @@ static int invalid_name(const char *name, struct cc_err *err)
 	if (suffix == NULL)
 		return cc_err_set(err, "invalid name '%s'", name);
 	return cc_err_set(err, "'%s' ends in '%s', the flat link of '%.*s': certctl leaves "
-	    "this set alone (rename it: see certdir(5))", name, suffix,
-	    (int)(strlen(name) - strlen(suffix)), name);
+	    "this set alone (import its files under another name, then remove it)", name,
+	    suffix, (int)(strlen(name) - strlen(suffix)), name);
 }
 
 int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *set,
@@ -287,7 +287,7 @@ int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_se
 
 	set_init(set, name);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if (store->pendingfd == -1)
 		return 0;
 	fd = openat(store->pendingfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -490,7 +490,7 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
 	if (!cc_name_valid(in->name))
-		return cc_err_set(err, "invalid name '%s'", in->name);
+		return invalid_name(in->name, err);
 	if (in->files[CC_F_PRIVKEY].data == NULL || in->files[CC_F_CERT].data == NULL)
 		return cc_err_set(err, "%s: a set needs a key and a certificate", in->name);
 	if (cc_store_live_generation(store, in->name, &live, err) == -1)
@@ -597,7 +597,7 @@ int cc_store_pending_save(struct cc_store *store, const char *name,
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	snprintf(label, sizeof(label), "%s/.pending/%s", store->path, tmp);
 	cc_remove_flat_dir_at(store->pendingfd, tmp);
@@ -640,7 +640,7 @@ out:
 int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err)
 {
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if (store->pendingfd == -1)
 		return 0;
 	cc_remove_flat_dir_at(store->pendingfd, name);
