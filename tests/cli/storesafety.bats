@@ -451,7 +451,8 @@ fault_loop() {
     # The run after a warning: check reports it until the next success.
     rm -rf "$CERTDIR" && cp -a "$W/pristine" "$CERTDIR"
     rm -f "$W/failed"
-    env LD_PRELOAD="$CRASHPOINT" CRASHPOINT_FAIL="symlinkat:1" CRASHPOINT_FAILED="$W/failed" \
+    env LD_PRELOAD="$CRASHPOINT" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+        CRASHPOINT_FAIL="symlinkat:1" CRASHPOINT_FAILED="$W/failed" \
         "$CERTCTL" download web1 || fail "exit $?"
     [ -e "$W/failed" ]
     run "$CERTCTL" check web1
