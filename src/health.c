@@ -1,7 +1,6 @@
 /* What `check` finds wrong with a live set, and how badly (DESIGN.md 4a). */
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <openssl/err.h>
 
 #include "certctl/health.h"
+#include "certctl/install.h"
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
 #include "certctl/probe.h"
@@ -250,7 +250,7 @@ static void check_domains(struct run *r)
 			    "certificate", conf->domains[i]);
 }
 
-/* getgrnam/getgrgid/getpwnam are not thread-safe; check runs names in parallel. */
+/* getgrnam/getgrgid are not thread-safe; check runs names in parallel. */
 static gid_t group_id(const char *name)
 {
 	struct group gr, *res = NULL;
@@ -291,16 +291,6 @@ static void check_key_mode(struct run *r, enum cc_set_file which)
 	}
 }
 
-static uid_t user_id(const char *name)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	if (name == NULL || getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-		return (uid_t)-1;
-	return pw.pw_uid;
-}
-
 /* The first directory of the live set that a reader (user UID, group GID;
  * (uid_t)-1, (gid_t)-1: anyone) cannot pass through, or -1. */
 static int blocked_dir(const struct cc_set *set, uid_t uid, gid_t gid)
@@ -339,11 +329,13 @@ static void dir_label(const struct run *r, int which, char *out, size_t len)
 static void check_access(struct run *r)
 {
 	const struct cc_file *key = &r->set.files[CC_F_PRIVKEY];
-	uid_t uid = user_id(r->policy.owner);
-	gid_t gid = group_id(r->policy.group);
 	char label[4096];
+	uid_t uid;
+	gid_t gid;
 	int d;
 
+	/* An unknown owner or group reads as none (the config check says). */
+	cc_policy_owner_ids(&r->policy, &uid, &gid, NULL);
 	if (uid == 0 || !key->present || key->uid != uid || !(key->mode & 0400))
 		uid = (uid_t)-1;
 	if (!key->present || key->gid != gid || !(key->mode & 0040))

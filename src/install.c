@@ -194,7 +194,8 @@ static void texts_free(struct texts *t)
 
 /* The _r forms: download installs names from several threads at once,
  * and getpwnam/getgrnam share one static result between them. */
-static int owner_ids(const struct cc_policy *pol, uid_t *uid, gid_t *gid, struct cc_err *err)
+int cc_policy_owner_ids(const struct cc_policy *pol, uid_t *uid, gid_t *gid,
+    struct cc_err *err)
 {
 	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
@@ -227,7 +228,7 @@ static int wanted_of(const struct cc_policy *pol, struct wanted *w, struct cc_er
 {
 	w->key_mode = pol->key_mode ? pol->key_mode : 0600;
 	w->combined = pol->combined;
-	return owner_ids(pol, &w->key_uid, &w->key_gid, err);
+	return cc_policy_owner_ids(pol, &w->key_uid, &w->key_gid, err);
 }
 
 /* 1 when F holds exactly DATA (NULL: F must be absent) with MODE, UID, GID. */

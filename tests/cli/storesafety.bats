@@ -90,11 +90,12 @@ add_name() {
     printf '  %s: {domains: [%s]%s}\n' "$1" "$1" "${2:+, $2}" >>"$CONFIG"
 }
 
-# enroll NAME: rekey NAME, sign its CSR and publish the certificate in
-# the file store for the pending key (as a publisher would).
+# enroll NAME [UMASK]: rekey NAME (under UMASK), sign its CSR and publish
+# the certificate in the file store for the pending key (as a publisher
+# would).
 enroll() {
     local hash
-    run "$CERTCTL" rekey "$1"
+    run bash -c 'umask "$1" && exec "$2" rekey "$3"' _ "${2:-$(umask)}" "$CERTCTL" "$1"
     assert_success
     run "$CERTCTL" rekey --print-csr "$1"
     assert_success
@@ -338,15 +339,8 @@ readers() {
             fail "import under umask $mask"
         expect_modes "$d" imp 640
         readers "$d" imp
-        (umask "$mask" && "$CERTCTL" rekey web1) || fail "rekey under umask $mask"
+        enroll web1 "$mask"
         assert_equal "$(stat -c %a "$d/.pending/web1")" 700
-        run "$CERTCTL" rekey --print-csr web1
-        printf '%s\n' "$output" >"$W/web1.csr"
-        pki_csr_sign "$PKI" "$W/web1.csr" "$W/web1.crt"
-        hash=$(openssl req -in "$W/web1.csr" -noout -pubkey | openssl pkey -pubin -outform DER |
-            sha256sum | cut -d' ' -f1)
-        mkdir -p "$W/store/web1"
-        cat "$W/web1.crt" "$PKI/inter.pem" >"$W/store/web1/$hash.pem"
         (umask "$mask" && "$CERTCTL" download web1) || fail "download under umask $mask"
         expect_modes "$d" web1 640
         readers "$d" web1
