@@ -424,7 +424,8 @@ int cc_install_live_intact(struct cc_store *store, const struct cc_config *cfg,
 	int intact = 0;
 
 	cc_config_policy(cfg, name, &pol);
-	if (wanted_of(&pol, &want, NULL) == -1 || cc_store_load_live(store, name, &live, NULL) != 1 ||
+	if (wanted_of(&pol, &want, NULL) == -1 ||
+	    cc_store_load_live(store, name, &live, NULL) != 1 ||
 	    !live.files[CC_F_PRIVKEY].present || !live.files[CC_F_CERT].present ||
 	    !live.files[CC_F_CHAIN].present ||
 	    cc_key_parse(live.files[CC_F_PRIVKEY].data, live.files[CC_F_PRIVKEY].len, NULL, &key,

@@ -152,9 +152,9 @@ int cc_store_state_write(struct cc_store *store, const char *name, const json_t 
 
 /* Note an attempt of OPERATION ("download", "staple") in a state object:
  * its last_attempt, then last_error and one more consecutive failure, or
- * last_success, failures back to 0 and no last_warning (ERROR NULL). Returns the
- * operation's object (owned by STATE) for more fields, NULL when out of
- * memory. */
+ * last_success, failures back to 0 and no last_warning (ERROR NULL).
+ * Returns the operation's object (owned by STATE) for more fields, NULL
+ * when out of memory. */
 json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
     const char *error);
 
