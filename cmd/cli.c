@@ -115,8 +115,7 @@ int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char *
 	}
 	for (int i = 0; i < argc; i++) {
 		if (cc_name_from_domain(argv[i], name, sizeof(name)) == -1) {
-			cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*",
-			    argv[i]);
+			cli_bad_name(argv[i]);
 			cc_names_free(*names, *count);
 			*names = NULL;
 			*count = 0;
@@ -132,6 +131,17 @@ nomem:
 	*names = NULL;
 	*count = 0;
 	return -1;
+}
+
+void cli_bad_name(const char *arg)
+{
+	const char *suffix = cc_name_flat_suffix(arg);
+
+	if (suffix != NULL)
+		cc_error("invalid name '%s': it ends in '%s', the flat link of '%.*s'", arg,
+		    suffix, (int)(strlen(arg) - strlen(suffix)), arg);
+	else
+		cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*", arg);
 }
 
 void cli_usage(const char *usage)

@@ -81,6 +81,8 @@ int cli_exit_code(size_t changed, size_t failed);
 
 /* Print "usage: ..." to stderr, after a usage error. */
 void cli_usage(const char *usage);
+/* "invalid name 'ARG': ..." on stderr, saying why. */
+void cli_bad_name(const char *arg);
 
 /* Print the usage to stdout for -h; the text is the whole answer, so no
  * --json document follows it. */

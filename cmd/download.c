@@ -151,7 +151,6 @@ static int download_one(struct batch *b, const char *name)
 			cc_say("would install %s from '%s'", name, src->name);
 			return 1;
 		}
-		cc_download_record(store, name, opts->now, NULL);
 	} else {
 		if (!cc_download_due(store, name, opts, reason, sizeof(reason))) {
 			cc_debug(1, "%s: not due", name);
@@ -167,10 +166,16 @@ static int download_one(struct batch *b, const char *name)
 		pthread_mutex_unlock(&b->sessions_lock);
 		if (acme == NULL || cc_download_acme(store, acme, name, opts, &res, &err) == -1)
 			goto fail;
-		cc_download_record(store, name, opts->now, NULL);
-		if (res.install.outcome == CC_INSTALL_SAME)
+		if (res.install.outcome == CC_INSTALL_SAME) {
+			cc_download_record(store, name, opts->now, NULL);
 			return 0;
+		}
 	}
+	/* The set is live: a step after the swap that failed is a warning. */
+	if (res.install.warning[0] != '\0')
+		cc_error("%s: warning: %s", name, res.install.warning);
+	cc_store_record(store, name, "download", opts->now, NULL,
+	    res.install.warning[0] != '\0' ? res.install.warning : NULL);
 	cc_format_date(res.install.not_after, date, sizeof(date));
 	cc_say("installed %s (expires %s, serial %s)", name, date, res.install.serial);
 	return 1;

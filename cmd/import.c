@@ -60,6 +60,17 @@ struct config_out {
 	struct cc_buf yaml;
 };
 
+/* The set is live: a step after the swap that failed is a warning, on
+ * stderr and in the state, for check to report. */
+static void note_import(struct cc_store *store, const char *name,
+    const struct cc_install_result *res)
+{
+	if (res->warning[0] != '\0')
+		cc_error("%s: warning: %s", name, res->warning);
+	cc_store_record(store, name, "import", time(NULL), NULL,
+	    res->warning[0] != '\0' ? res->warning : NULL);
+}
+
 /*
  * Import one name; 1 installed, 0 already live, -1 failed (reported as
  * LABEL: reason), -2 the certdir is unusable as configured (reported).
@@ -107,6 +118,8 @@ static int import_one(struct cli *cli, const char *name, const char *label,
 		}
 		if (verify_or_install(store, label, &cand, opts, &res) == -1)
 			goto out;
+		if (res.outcome == CC_INSTALL_DONE)
+			note_import(store, name, &res);
 	}
 	cc_format_date(res.not_after, date, sizeof(date));
 	if (res.outcome == CC_INSTALL_SAME) {
@@ -272,8 +285,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (cc_name_from_domain(argv[optind], name, sizeof(name)) == -1) {
-			cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*",
-			    argv[optind]);
+			cli_bad_name(argv[optind]);
 			return EXIT_USAGE;
 		}
 	}

@@ -57,7 +57,7 @@ static int print_pending_csr(struct cli *cli, const char *arg)
 	int rc = EXIT_FAILED;
 
 	if (cc_name_from_domain(arg, name, sizeof(name)) == -1) {
-		cc_error("invalid name '%s'", arg);
+		cli_bad_name(arg);
 		return EXIT_USAGE;
 	}
 	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == -1 ||
@@ -87,7 +87,7 @@ static int print_tlsa(struct cli *cli, const char *arg)
 	int rc = EXIT_FAILED;
 
 	if (cc_name_from_domain(arg, name, sizeof(name)) == -1) {
-		cc_error("invalid name '%s'", arg);
+		cli_bad_name(arg);
 		return EXIT_USAGE;
 	}
 	if (cc_store_open(cli->certdir, CC_STORE_READ, 0, &store, &err) == 0 &&

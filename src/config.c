@@ -517,7 +517,8 @@ static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
 
 	if (cc_name_from_domain(name, mapped, sizeof(mapped)) == -1)
 		return fail(c, keynode, "certificate name '%s' is not a valid name "
-		    "([A-Za-z0-9][A-Za-z0-9._-]*, or *.domain)", name);
+		    "([A-Za-z0-9][A-Za-z0-9._-]*, or *.domain, not ending in .key, .crt "
+		    "or .ocsp)", name);
 	if ((cert->name = strdup(mapped)) == NULL)
 		return cc_err_set(c->err, "out of memory");
 	/* "www.example.com:" alone is an entry with every default. */

@@ -326,13 +326,7 @@ out:
 void cc_download_record(struct cc_store *store, const char *name, time_t now,
     const char *error)
 {
-	json_t *state = NULL;
-
-	if (cc_store_state_read(store, name, &state, NULL) == -1)
-		state = json_object();
-	if (state != NULL && cc_state_note_attempt(state, "download", now, error) != NULL)
-		cc_store_state_write(store, name, state, NULL);
-	json_decref(state);
+	cc_store_record(store, name, "download", now, error, NULL);
 }
 
 int cc_download_deploy_hook(const struct cc_config *cfg, const char *certdir, const char *name,
@@ -370,7 +364,8 @@ void cc_download_clear_error(struct cc_store *store, const char *name, time_t no
 
 	if (cc_store_state_read(store, name, &state, NULL) == -1)
 		return;
-	failed = json_object_get(json_object_get(state, "download"), "last_error") != NULL;
+	failed = json_object_get(json_object_get(state, "download"), "last_error") != NULL ||
+	    json_object_get(json_object_get(state, "download"), "last_warning") != NULL;
 	json_decref(state);
 	/* Only then: an ordinary unchanged run writes nothing. */
 	if (failed)

@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 
 #include "certctl/health.h"
+#include "certctl/install.h"
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
 #include "certctl/probe.h"
@@ -290,6 +291,69 @@ static void check_key_mode(struct run *r, enum cc_set_file which)
 	}
 }
 
+/* The first directory of the live set that a reader (user UID, group GID;
+ * (uid_t)-1, (gid_t)-1: anyone) cannot pass through, or -1. */
+static int blocked_dir(const struct cc_set *set, uid_t uid, gid_t gid)
+{
+	for (int i = 0; i < CC_D_COUNT; i++) {
+		const struct cc_dir_info *d = &set->dirs[i];
+
+		if (!d->present || (d->mode & 0001) ||
+		    (uid != (uid_t)-1 && d->uid == uid && (d->mode & 0100)) ||
+		    (gid != (gid_t)-1 && d->gid == gid && (d->mode & 0010)))
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+static void dir_label(const struct run *r, int which, char *out, size_t len)
+{
+	const char *certdir = cc_store_path(r->store);
+
+	if (which == CC_D_CERTDIR)
+		snprintf(out, len, "%s", certdir);
+	else if (which == CC_D_LIVE)
+		snprintf(out, len, "%s/.live", certdir);
+	else
+		snprintf(out, len, "%s/.live/%s.g%04u", certdir, r->h->name, r->set.generation);
+}
+
+/*
+ * Whether the readers the config names can reach the files: the key's
+ * owner or group (when its mode lets them read it) through every
+ * directory, or the key is as good as missing for them (CRITICAL); and
+ * anyone for cert.pem and the chains (WARNING: a directory the umask left
+ * closed).
+ */
+static void check_access(struct run *r)
+{
+	const struct cc_file *key = &r->set.files[CC_F_PRIVKEY];
+	char label[4096];
+	uid_t uid;
+	gid_t gid;
+	int d;
+
+	/* An unknown owner or group reads as none (the config check says). */
+	cc_policy_owner_ids(&r->policy, &uid, &gid, NULL);
+	if (uid == 0 || !key->present || key->uid != uid || !(key->mode & 0400))
+		uid = (uid_t)-1;
+	if (!key->present || key->gid != gid || !(key->mode & 0040))
+		gid = (gid_t)-1;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && (d = blocked_dir(&r->set, uid, gid)) != -1) {
+		dir_label(r, d, label, sizeof(label));
+		add(r, CC_CRITICAL, "privkey.pem is out of reach of its %s '%s': '%s' is mode %04o",
+		    gid != (gid_t)-1 ? "group" : "owner",
+		    gid != (gid_t)-1 ? r->policy.group : r->policy.owner, label,
+		    (unsigned)r->set.dirs[d].mode);
+	}
+	if ((d = blocked_dir(&r->set, (uid_t)-1, (gid_t)-1)) != -1) {
+		dir_label(r, d, label, sizeof(label));
+		add(r, CC_WARNING, "cert.pem cannot be read by other users: '%s' is mode %04o",
+		    label, (unsigned)r->set.dirs[d].mode);
+	}
+}
+
 static void check_pending(struct run *r)
 {
 	struct cc_set pending;
@@ -308,7 +372,7 @@ static void check_pending(struct run *r)
 
 static void check_state(struct run *r)
 {
-	static const char *const ops[] = { "download", "staple" };
+	static const char *const ops[] = { "download", "staple", "import" };
 	json_t *state = NULL, *op, *msg;
 	struct cc_err err;
 
@@ -327,6 +391,10 @@ static void check_state(struct run *r)
 		msg = json_object_get(op, "last_error");
 		if (json_is_string(msg) && *json_string_value(msg))
 			add(r, CC_WARNING, "last %s failed: %s", ops[i], json_string_value(msg));
+		msg = json_object_get(op, "last_warning");
+		if (json_is_string(msg) && *json_string_value(msg))
+			add(r, CC_WARNING, "last %s installed with a warning: %s", ops[i],
+			    json_string_value(msg));
 		if (json_is_true(json_object_get(op, "revoked")))
 			add(r, CC_CRITICAL, "revoked (the OCSP responder said so at the last "
 			    "staple attempt)");
@@ -440,6 +508,7 @@ static void inspect_live(struct run *r)
 	check_domains(r);
 	check_key_mode(r, CC_F_PRIVKEY);
 	check_key_mode(r, CC_F_COMBINED);
+	check_access(r);
 	if (!ok)
 		return;
 	check_chain(r);
@@ -471,8 +540,12 @@ int cc_health_check(struct cc_store *store, const char *name,
 		out->generation = r.set.generation;
 		inspect_live(&r);
 	}
-	check_pending(&r);
-	check_state(&r);
+	/* A set named after a flat link has no state or pending key of its
+	 * own to speak of: the finding above says what to do. */
+	if (cc_name_valid(name)) {
+		check_pending(&r);
+		check_state(&r);
+	}
 	cc_set_free(&r.set);
 	X509_free(r.leaf);
 	EVP_PKEY_free(r.key);

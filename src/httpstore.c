@@ -285,10 +285,13 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	}
 	/* After a rollback the store may still offer the set rolled back
 	 * from: it is not taken again until the live one is due, and then
-	 * asked for without the validators (they are that set's). */
+	 * asked for without the validators (they are that set's). A damaged
+	 * live set asks for the whole body too: the same certificate
+	 * installs again and repairs it. */
 	rolled = !opts->force && cc_rollback_in_effect(store, name);
 	hold = rolled && !cc_download_due(store, name, opts, why, sizeof(why));
-	if (!opts->force && (!rolled || hold)) {
+	if (!opts->force && (!rolled || hold) &&
+	    cc_install_live_intact(store, opts->cfg, name)) {
 		conditions(store, name, url, &etag, &since);
 		if (etag.data != NULL)
 			headers[n++] = etag.data;

@@ -267,56 +267,6 @@ static int pending_leftover(struct cc_store *store, const char *name, EVP_PKEY *
 	return left;
 }
 
-/* 1 when the live set already holds exactly this leaf, key and chain;
- * -1 (with err) when the candidate expires earlier and FORCE is off. */
-static int compare_live(struct cc_store *store, const char *name, X509 *leaf,
-    const char *fullchain, int force, struct cc_err *err)
-{
-	STACK_OF(X509) *live_certs = NULL;
-	struct cc_set live = { 0 };
-	int rc = 0;
-
-	if (store == NULL || cc_store_load_live(store, name, &live, NULL) != 1 ||
-	    !live.files[CC_F_CERT].present ||
-	    cc_certs_parse(live.files[CC_F_CERT].data, live.files[CC_F_CERT].len, &live_certs,
-	    NULL) == -1)
-		goto out;
-	if (X509_cmp(sk_X509_value(live_certs, 0), leaf) == 0 &&
-	    live.files[CC_F_FULLCHAIN].present &&
-	    strcmp((const char *)live.files[CC_F_FULLCHAIN].data, fullchain) == 0) {
-		rc = 1;
-		goto out;
-	}
-	if (!force && ASN1_TIME_compare(X509_get0_notAfter(leaf),
-	    X509_get0_notAfter(sk_X509_value(live_certs, 0))) < 0)
-		rc = cc_err_set(err, "certificate expires before the installed one (--force "
-		    "installs it anyway)");
-out:
-	sk_X509_pop_free(live_certs, X509_free);
-	cc_set_free(&live);
-	return rc;
-}
-
-static int owner_ids(const struct cc_policy *pol, uid_t *uid, gid_t *gid, struct cc_err *err)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (pol->owner != NULL) {
-		if ((pw = getpwnam(pol->owner)) == NULL)
-			return cc_err_set(err, "unknown owner '%s'", pol->owner);
-		*uid = pw->pw_uid;
-	}
-	if (pol->group != NULL) {
-		if ((gr = getgrnam(pol->group)) == NULL)
-			return cc_err_set(err, "unknown group '%s'", pol->group);
-		*gid = gr->gr_gid;
-	}
-	return 0;
-}
-
 /* Everything the files of the set are made of. */
 struct texts {
 	struct cc_buf key, cert, chain, full, combined;
@@ -349,6 +299,111 @@ static void texts_free(struct texts *t)
 	cc_buf_free(&t->combined);
 }
 
+/* The _r forms: download installs names from several threads at once,
+ * and getpwnam/getgrnam share one static result between them. */
+int cc_policy_owner_ids(const struct cc_policy *pol, uid_t *uid, gid_t *gid,
+    struct cc_err *err)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	char buf[16384];
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (pol->owner != NULL) {
+		if (getpwnam_r(pol->owner, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+			return cc_err_set(err, "unknown owner '%s'", pol->owner);
+		*uid = pw.pw_uid;
+	}
+	if (pol->group != NULL) {
+		if (getgrnam_r(pol->group, &gr, buf, sizeof(buf), &grp) != 0 || grp == NULL)
+			return cc_err_set(err, "unknown group '%s'", pol->group);
+		*gid = gr.gr_gid;
+	}
+	return 0;
+}
+
+/* What the config asks of a set's files, besides their contents. */
+struct wanted {
+	mode_t key_mode;
+	uid_t key_uid;          /* (uid_t)-1: any */
+	gid_t key_gid;          /* (gid_t)-1: any */
+	int combined;
+};
+
+static int wanted_of(const struct cc_policy *pol, struct wanted *w, struct cc_err *err)
+{
+	w->key_mode = pol->key_mode ? pol->key_mode : 0600;
+	w->combined = pol->combined;
+	return cc_policy_owner_ids(pol, &w->key_uid, &w->key_gid, err);
+}
+
+/* 1 when F holds exactly DATA (NULL: F must be absent) with MODE, UID, GID. */
+static int file_same(const struct cc_file *f, const struct cc_buf *data, mode_t mode,
+    uid_t uid, gid_t gid)
+{
+	if (data == NULL)
+		return !f->present && f->errnum == ENOENT;
+	return f->present && f->len == data->len &&
+	    (data->len == 0 || memcmp(f->data, data->data, data->len) == 0) &&
+	    f->mode == mode && (uid == (uid_t)-1 || f->uid == uid) &&
+	    (gid == (gid_t)-1 || f->gid == gid);
+}
+
+/* 1 when LIVE is byte for byte, mode for mode, what installing T would
+ * write: a damaged set (a truncated or loosened key, a missing file, a
+ * generation its readers cannot enter) is never "identical". */
+static int set_matches(const struct cc_set *live, const struct texts *t,
+    const struct wanted *w)
+{
+	static const enum cc_set_file optional[] = { CC_F_CSR, CC_F_OCSP, CC_F_COMBINED_OCSP };
+
+	if (live->dirs[CC_D_GENERATION].mode != CC_GENERATION_MODE ||
+	    !file_same(&live->files[CC_F_PRIVKEY], &t->key, w->key_mode, w->key_uid,
+	    w->key_gid) ||
+	    !file_same(&live->files[CC_F_CERT], &t->cert, 0644, (uid_t)-1, (gid_t)-1) ||
+	    !file_same(&live->files[CC_F_CHAIN], &t->chain, 0644, (uid_t)-1, (gid_t)-1) ||
+	    !file_same(&live->files[CC_F_FULLCHAIN], &t->full, 0644, (uid_t)-1, (gid_t)-1) ||
+	    !file_same(&live->files[CC_F_COMBINED], w->combined ? &t->combined : NULL,
+	    w->key_mode, w->key_uid, w->key_gid))
+		return 0;
+	/* Optional files may be absent, but not symlinks or unreadable. */
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (!live->files[optional[i]].present &&
+		    live->files[optional[i]].errnum != ENOENT)
+			return 0;
+	return 1;
+}
+
+/* 1 when the live set already is exactly what T and W describe; -1 (with
+ * err) when the candidate LEAF expires earlier and FORCE is off. */
+static int compare_live(struct cc_store *store, const char *name, X509 *leaf,
+    const struct texts *t, const struct wanted *w, int force, struct cc_err *err)
+{
+	STACK_OF(X509) *live_certs = NULL;
+	struct cc_set live = { 0 };
+	int rc = 0;
+
+	if (store == NULL || cc_store_load_live(store, name, &live, NULL) != 1)
+		goto out;
+	if (set_matches(&live, t, w)) {
+		rc = 1;
+		goto out;
+	}
+	if (!live.files[CC_F_CERT].present ||
+	    cc_certs_parse(live.files[CC_F_CERT].data, live.files[CC_F_CERT].len, &live_certs,
+	    NULL) == -1)
+		goto out;
+	if (!force && ASN1_TIME_compare(X509_get0_notAfter(leaf),
+	    X509_get0_notAfter(sk_X509_value(live_certs, 0))) < 0)
+		rc = cc_err_set(err, "certificate expires before the installed one (--force "
+		    "installs it anyway)");
+out:
+	sk_X509_pop_free(live_certs, X509_free);
+	cc_set_free(&live);
+	return rc;
+}
+
 static void set_file(struct cc_install *in, enum cc_set_file f, const void *data, size_t len)
 {
 	in->files[f].data = data;
@@ -375,10 +430,11 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	struct texts t = { 0 };
 	struct cc_cert_facts facts = { 0 };
 	struct cc_install in = { 0 };
+	struct wanted want = { 0 };
 	struct cc_policy pol;
 	EVP_PKEY *key = cand->key, *found = NULL;
 	X509 *leaf;
-	int from_pending = 0, rc = -1, same;
+	int from_pending = 0, rc = -1, same, live;
 
 	memset(res, 0, sizeof(*res));
 	cc_config_policy(opts->cfg, cand->name, &pol);
@@ -399,9 +455,9 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	    check_leaf(leaf, &facts, cand->name, opts, err) == -1 ||
 	    build_chain(store, cand, leaf, opts, &order, &chain, err) == -1)
 		goto out;
-	if (render(key, leaf, chain, &t, err) == -1)
+	if (render(key, leaf, chain, &t, err) == -1 || wanted_of(&pol, &want, err) == -1)
 		goto out;
-	if ((same = compare_live(store, cand->name, leaf, t.full.data, opts->force, err)) == -1)
+	if ((same = compare_live(store, cand->name, leaf, &t, &want, opts->force, err)) == -1)
 		goto out;
 	res->not_after = facts.not_after;
 	snprintf(res->serial, sizeof(res->serial), "%s", facts.serial);
@@ -423,10 +479,10 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 		goto out;
 	}
 	in.name = cand->name;
-	in.key_mode = pol.key_mode;
+	in.key_mode = want.key_mode;
 	in.keep = pol.keep_generations;
-	if (owner_ids(&pol, &in.key_uid, &in.key_gid, err) == -1)
-		goto out;
+	in.key_uid = want.key_uid;
+	in.key_gid = want.key_gid;
 	set_file(&in, CC_F_PRIVKEY, t.key.data, t.key.len);
 	set_file(&in, CC_F_CERT, t.cert.data, t.cert.len);
 	set_file(&in, CC_F_CHAIN, t.chain.data, t.chain.len);
@@ -435,11 +491,17 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 		set_file(&in, CC_F_COMBINED, t.combined.data, t.combined.len);
 	if (from_pending && pending.files[CC_F_CSR].present)
 		set_file(&in, CC_F_CSR, pending.files[CC_F_CSR].data, pending.files[CC_F_CSR].len);
-	if (cc_store_install(store, &in, &res->generation, err) == -1)
+	if ((live = cc_store_install(store, &in, &res->generation, err)) == -1)
 		goto out;
+	/* Live now: what fails from here on is a warning about a change. */
+	if (live == 1)
+		snprintf(res->warning, sizeof(res->warning), "%s", err->msg);
 	cache_facts(store, cand->name, res->generation, &facts);
-	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1)
-		goto out;
+	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1 &&
+	    live == 0) {
+		cc_err_prefix(err, "%s is live", cand->name);
+		snprintf(res->warning, sizeof(res->warning), "%s", err->msg);
+	}
 	rc = 0;
 out:
 	cc_chain_order_free(&order);
@@ -449,4 +511,44 @@ out:
 	texts_free(&t);
 	EVP_PKEY_free(found);
 	return rc;
+}
+
+/* The certificates of F (an empty file: none). */
+static int parse_certs(const struct cc_file *f, STACK_OF(X509) **out)
+{
+	if (f->len == 0 || strspn((const char *)f->data, " \t\r\n") == f->len)
+		return (*out = sk_X509_new_null()) != NULL ? 0 : -1;
+	return cc_certs_parse(f->data, f->len, out, NULL);
+}
+
+int cc_install_live_intact(struct cc_store *store, const struct cc_config *cfg,
+    const char *name)
+{
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	struct cc_set live = { 0 };
+	struct wanted want = { 0 };
+	struct texts t = { 0 };
+	struct cc_policy pol;
+	EVP_PKEY *key = NULL;
+	int intact = 0;
+
+	cc_config_policy(cfg, name, &pol);
+	if (wanted_of(&pol, &want, NULL) == -1 ||
+	    cc_store_load_live(store, name, &live, NULL) != 1 ||
+	    !live.files[CC_F_PRIVKEY].present || !live.files[CC_F_CERT].present ||
+	    !live.files[CC_F_CHAIN].present ||
+	    cc_key_parse(live.files[CC_F_PRIVKEY].data, live.files[CC_F_PRIVKEY].len, NULL, &key,
+	    NULL) == -1 || parse_certs(&live.files[CC_F_CERT], &certs) == -1 ||
+	    sk_X509_num(certs) != 1 || parse_certs(&live.files[CC_F_CHAIN], &chain) == -1 ||
+	    !cc_key_matches(sk_X509_value(certs, 0), key) ||
+	    render(key, sk_X509_value(certs, 0), chain, &t, NULL) == -1)
+		goto out;
+	intact = set_matches(&live, &t, &want);
+out:
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	EVP_PKEY_free(key);
+	texts_free(&t);
+	cc_set_free(&live);
+	return intact;
 }

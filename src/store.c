@@ -32,9 +32,28 @@ const char *cc_set_file_name(enum cc_set_file f)
 	return (unsigned)f < CC_F_COUNT ? set_file_names[f] : "?";
 }
 
-int cc_name_valid(const char *name)
+/* The suffixes of the flat links (store_set.c) that NAME.SUFFIX takes,
+ * longest first, so that the one named is the whole suffix. */
+static const char *const flat_suffixes[] = { ".chained.crt", ".chain.crt", ".key", ".crt",
+	".ocsp" };
+
+const char *cc_name_flat_suffix(const char *name)
+{
+	size_t len = name != NULL ? strlen(name) : 0;
+
+	for (size_t i = 0; i < sizeof(flat_suffixes) / sizeof(flat_suffixes[0]); i++) {
+		size_t n = strlen(flat_suffixes[i]);
+
+		if (len > n && strcmp(name + len - n, flat_suffixes[i]) == 0)
+			return flat_suffixes[i];
+	}
+	return NULL;
+}
+
+int cc_name_syntax_ok(const char *name)
 {
 	size_t i, len;
+
 
 	/* "_.example.com" is how a wildcard "*.example.com" is stored. */
 	if (name != NULL && name[0] == '_' && name[1] == '.')
@@ -52,6 +71,13 @@ int cc_name_valid(const char *name)
 	return 1;
 }
 
+int cc_name_valid(const char *name)
+{
+	/* NAME.crt is the flat link of NAME: a set of that name would have
+	 * its live link taken over by NAME's. */
+	return cc_name_syntax_ok(name) && cc_name_flat_suffix(name) == NULL;
+}
+
 int cc_name_from_domain(const char *domain, char *out, size_t outlen)
 {
 	if (strlen(domain) >= outlen)
@@ -65,6 +91,19 @@ int cc_name_from_domain(const char *domain, char *out, size_t outlen)
 const char *cc_store_path(const struct cc_store *store)
 {
 	return store->path;
+}
+
+int cc_mkdirat_mode(int dirfd, const char *name, mode_t mode)
+{
+	int fd, rc;
+
+	if (mkdirat(dirfd, name, mode) == -1)
+		return errno == EEXIST ? 0 : -1;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fchmod(fd, mode);
+	close(fd);
+	return rc;
 }
 
 /* The certdir and its subdirectories must not be writable by anyone but
@@ -93,8 +132,7 @@ static int open_subdir(struct cc_store *store, const char *sub, mode_t mode, int
 	int fd;
 
 	snprintf(label, sizeof(label), "%s/%s", store->path, sub);
-	if (store->mode == CC_STORE_WRITE && mkdirat(store->dirfd, sub, mode) == -1 &&
-	    errno != EEXIST)
+	if (store->mode == CC_STORE_WRITE && cc_mkdirat_mode(store->dirfd, sub, mode) == -1)
 		return cc_err_errno(err, errno, "cannot create '%s'", label);
 	fd = openat(store->dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
@@ -232,7 +270,7 @@ int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout
 	store->mode = mode;
 	store->dirfd = store->livefd = store->pendingfd = store->statefd = store->lockfd = -1;
 
-	if (mode == CC_STORE_WRITE && mkdir(path, 0755) == -1 && errno != EEXIST) {
+	if (mode == CC_STORE_WRITE && cc_mkdirat_mode(AT_FDCWD, path, 0755) == -1) {
 		cc_err_errno(err, errno, "cannot create certdir '%s'", path);
 		goto out;
 	}
@@ -249,9 +287,9 @@ int cc_store_open(const char *path, enum cc_store_mode mode, double lock_timeout
 	/* Every check before the lock, whose file an unusable certdir must
 	 * not gain (making the subdirectories needs no lock: mkdir is atomic). */
 	if (check_dir_safe(store->dirfd, path, err) == -1 ||
-	    open_subdir(store, ".live", 0755, &store->livefd, err) == -1 ||
+	    open_subdir(store, ".live", CC_GENERATION_MODE, &store->livefd, err) == -1 ||
 	    open_subdir(store, ".pending", 0700, &store->pendingfd, err) == -1 ||
-	    open_subdir(store, ".state", 0755, &store->statefd, err) == -1 ||
+	    open_subdir(store, ".state", CC_GENERATION_MODE, &store->statefd, err) == -1 ||
 	    (mode == CC_STORE_WRITE && take_lock(store, lock_timeout, err) == -1))
 		goto out;
 	if (mode == CC_STORE_WRITE)
@@ -303,6 +341,32 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Generations in .live of a set named after a flat link, whatever its
+ * link now is (a later install of the shorter name took it over). */
+static int list_flat_named(struct cc_store *store, char ***names, size_t *count,
+    size_t *cap)
+{
+	char name[CC_NAME_MAX + 1];
+	struct dirent *de;
+	const char *g;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = cc_opendir_at(store->livefd)) == NULL)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if ((g = strrchr(de->d_name, '.')) == NULL || g[1] != 'g' ||
+		    (size_t)(g - de->d_name) >= sizeof(name))
+			continue;
+		memcpy(name, de->d_name, (size_t)(g - de->d_name));
+		name[g - de->d_name] = '\0';
+		if (cc_name_syntax_ok(name) && cc_name_flat_suffix(name) != NULL)
+			rc = names_add(names, count, cap, name);
+	}
+	closedir(d);
+	return rc;
+}
+
 int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct cc_err *err)
 {
 	char target[PATH_MAX];
@@ -319,7 +383,9 @@ int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct c
 		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!cc_name_valid(de->d_name))
+		/* A set named after a flat link (an older certctl allowed it) is
+		 * listed, so that check reports it; writers refuse it by name. */
+		if (!cc_name_syntax_ok(de->d_name))
 			continue;
 		/* Live links point into .live/ (however spelt, and check says
 		 * when they do not lead to a generation); compatibility links
@@ -332,6 +398,8 @@ int cc_store_list(struct cc_store *store, char ***names, size_t *count, struct c
 	}
 	closedir(d);
 	d = NULL;
+	if (list_flat_named(store, names, count, &cap) == -1)
+		goto nomem;
 	if (store->pendingfd != -1) {
 		if ((d = cc_opendir_at(store->pendingfd)) == NULL) {
 			cc_err_errno(err, errno, "cannot list '%s/.pending'", store->path);

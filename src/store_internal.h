@@ -24,6 +24,13 @@ void cc_read_at(int dirfd, const char *name, struct cc_file *f);
 int cc_write_at(int dirfd, const char *dirlabel, const char *name, const void *data,
     size_t len, mode_t mode, uid_t uid, gid_t gid, struct cc_err *err);
 
+/* cc_name_valid without the flat-link suffix rule (source names). */
+int cc_name_syntax_ok(const char *name);
+
+/* mkdirat(2), then MODE exactly, whatever the umask, on a directory it
+ * made; 0 also when NAME exists (left as it is), -1 with errno. */
+int cc_mkdirat_mode(int dirfd, const char *name, mode_t mode);
+
 /* opendir(3) on a copy of FD, rewound; NULL on failure. */
 DIR *cc_opendir_at(int fd);
 

@@ -259,6 +259,31 @@ static int load_files(int dirfd, struct cc_set *set)
 	return 1;
 }
 
+static void dir_info(int fd, struct cc_dir_info *d)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return;
+	d->present = 1;
+	d->mode = st.st_mode & 07777;
+	d->uid = st.st_uid;
+	d->gid = st.st_gid;
+}
+
+/* Why NAME is refused; a set an older certctl let be named after a flat
+ * link is left alone, never written or pruned. */
+static int invalid_name(const char *name, struct cc_err *err)
+{
+	const char *suffix = cc_name_flat_suffix(name);
+
+	if (suffix == NULL)
+		return cc_err_set(err, "invalid name '%s'", name);
+	return cc_err_set(err, "'%s' ends in '%s', the flat link of '%.*s': certctl leaves "
+	    "this set alone (import its files under another name, then remove it)", name,
+	    suffix, (int)(strlen(name) - strlen(suffix)), name);
+}
+
 int cc_store_load_generation(struct cc_store *store, const char *name, unsigned gen,
     struct cc_set *set, struct cc_err *err)
 {
@@ -267,7 +292,7 @@ int cc_store_load_generation(struct cc_store *store, const char *name, unsigned 
 
 	set_init(set, name);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	set->generation = gen;
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
 	fd = store->livefd == -1 ? -1 :
@@ -275,6 +300,9 @@ int cc_store_load_generation(struct cc_store *store, const char *name, unsigned 
 	if (fd == -1)
 		return cc_err_errno(err, store->livefd == -1 ? ENOENT : errno,
 		    "cannot open generation '%s/.live/%s'", store->path, gendir);
+	dir_info(store->dirfd, &set->dirs[CC_D_CERTDIR]);
+	dir_info(store->livefd, &set->dirs[CC_D_LIVE]);
+	dir_info(fd, &set->dirs[CC_D_GENERATION]);
 	rc = load_files(fd, set);
 	close(fd);
 	return rc;
@@ -288,7 +316,7 @@ int cc_store_load_live(struct cc_store *store, const char *name, struct cc_set *
 
 	set_init(set, name);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if ((rc = cc_store_live_generation(store, name, &gen, err)) != 1)
 		return rc;
 	return cc_store_load_generation(store, name, gen, set, err);
@@ -301,7 +329,7 @@ int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_se
 
 	set_init(set, name);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if (store->pendingfd == -1)
 		return 0;
 	fd = openat(store->pendingfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -381,14 +409,35 @@ void cc_prune_generations(struct cc_store *store, const char *name, unsigned kee
 	fsync(store->livefd);
 }
 
-/* Point NAME.key etc. at NAME/privkey.pem etc.; leave alone anything that
- * is not a symlink (an operator's own file). */
+/* 1 when the symlink LINK below the certdir points into NAME/ (a flat
+ * link of NAME's own, perhaps to another file). */
+static int links_into(struct cc_store *store, const char *link, const char *name)
+{
+	char have[CC_NAME_MAX + 32];
+	size_t len = strlen(name);
+	ssize_t n;
+
+	n = readlinkat(store->dirfd, link, have, sizeof(have) - 1);
+	if (n == -1)
+		return 0;
+	have[n] = '\0';
+	return strncmp(have, name, len) == 0 && have[len] == '/';
+}
+
+/*
+ * Point NAME.key etc. at NAME/privkey.pem etc. Only a missing link or a
+ * flat link into NAME/ is (re)made: a regular file is an operator's own,
+ * and any other symlink (the live link of a set that an older certctl let
+ * be called NAME.crt, a link to elsewhere) is left alone with a warning in
+ * ERR. Returns 0, 1 with a warning, -1 when a link cannot be made.
+ */
 static int refresh_compat_links(struct cc_store *store, const char *name, struct cc_err *err)
 {
 	char link[CC_NAME_MAX + 32], tmp[CC_NAME_MAX + 48], want[CC_NAME_MAX + 32];
 	char have[CC_NAME_MAX + 32];
 	struct stat st;
 	ssize_t n;
+	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(compat_links) / sizeof(compat_links[0]); i++) {
 		snprintf(link, sizeof(link), "%s%s", name, compat_links[i].suffix);
@@ -399,14 +448,26 @@ static int refresh_compat_links(struct cc_store *store, const char *name, struct
 			n = readlinkat(store->dirfd, link, have, sizeof(have) - 1);
 			if (n >= 0 && (have[n] = '\0', strcmp(have, want) == 0))
 				continue;
+			if (!links_into(store, link, name)) {
+				if (rc == 0)
+					cc_err_set(err, "'%s/%s' is a symlink that is not %s's; left "
+					    "alone", store->path, link, name);
+				rc = 1;
+				continue;
+			}
+		} else if (errno != ENOENT) {
+			return cc_err_errno(err, errno, "cannot stat '%s/%s'", store->path, link);
 		}
 		snprintf(tmp, sizeof(tmp), ".%s.link.tmp", link);
 		unlinkat(store->dirfd, tmp, 0);
 		if (symlinkat(want, store->dirfd, tmp) == -1 ||
-		    renameat(store->dirfd, tmp, store->dirfd, link) == -1)
-			return cc_err_errno(err, errno, "cannot link '%s/%s'", store->path, link);
+		    renameat(store->dirfd, tmp, store->dirfd, link) == -1) {
+			cc_err_errno(err, errno, "cannot link '%s/%s'", store->path, link);
+			unlinkat(store->dirfd, tmp, 0);
+			return -1;
+		}
 	}
-	return 0;
+	return rc;
 }
 
 static int write_generation(struct cc_store *store, const struct cc_install *in,
@@ -423,6 +484,12 @@ static int write_generation(struct cc_store *store, const struct cc_install *in,
 	fd = openat(store->livefd, tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	/* Readers of cert.pem (and the key's group) pass through it, whatever
+	 * the umask. */
+	if (fchmod(fd, CC_GENERATION_MODE) == -1) {
+		cc_err_errno(err, errno, "cannot set the mode of '%s'", label);
+		goto out;
+	}
 	for (int i = 0; i < CC_F_COUNT; i++) {
 		int secret = i == CC_F_PRIVKEY || i == CC_F_COMBINED;
 
@@ -477,16 +544,39 @@ static int swap_link(struct cc_store *store, const char *name, const char *gendi
 	return 0;
 }
 
+/*
+ * NAME's link now leads to its new generation: the commit point. Whatever
+ * fails from here on is a warning about a set that did change; returns 1
+ * with the first such warning in ERR, else 0.
+ */
+static int after_swap(struct cc_store *store, const char *name, struct cc_err *err)
+{
+	struct cc_err later;
+	int warned = 0;
+
+	if (fsync(store->dirfd) == -1) {
+		cc_err_errno(err, errno, "%s is live: cannot sync certdir '%s'", name,
+		    store->path);
+		warned = 1;
+	}
+	if (refresh_compat_links(store, name, warned ? &later : err) != 0 && !warned) {
+		cc_err_prefix(err, "%s is live", name);
+		warned = 1;
+	}
+	return warned;
+}
+
 int cc_store_install(struct cc_store *store, const struct cc_install *in,
     unsigned *generation, struct cc_err *err)
 {
 	char gendir[CC_NAME_MAX + 32], tmpdir[CC_NAME_MAX + 40];
 	unsigned gen, live, made;
+	int warned;
 
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
 	if (!cc_name_valid(in->name))
-		return cc_err_set(err, "invalid name '%s'", in->name);
+		return invalid_name(in->name, err);
 	if (in->files[CC_F_PRIVKEY].data == NULL || in->files[CC_F_CERT].data == NULL)
 		return cc_err_set(err, "%s: a set needs a key and a certificate", in->name);
 	if (cc_store_live_generation(store, in->name, &live, err) == -1)
@@ -516,15 +606,11 @@ int cc_store_install(struct cc_store *store, const struct cc_install *in,
 	if (cc_made_live_raise(store, in->name, gen, err) == -1 ||
 	    swap_link(store, in->name, gendir, err) == -1)
 		goto fail_gen;
-	if (fsync(store->dirfd) == -1)
-		return cc_err_errno(err, errno, "cannot sync certdir '%s'", store->path);
-
 	if (generation != NULL)
 		*generation = gen;
-	if (refresh_compat_links(store, in->name, err) == -1)
-		return -1;
+	warned = after_swap(store, in->name, err);
 	cc_prune_generations(store, in->name, in->keep ? in->keep : CC_KEEP_GENERATIONS);
-	return 0;
+	return warned;
 fail_gen:
 	cc_remove_flat_dir_at(store->livefd, gendir);
 	return -1;
@@ -587,14 +673,14 @@ int cc_store_pending_save(struct cc_store *store, const char *name,
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	snprintf(label, sizeof(label), "%s/.pending/%s", store->path, tmp);
 	cc_remove_flat_dir_at(store->pendingfd, tmp);
 	if (mkdirat(store->pendingfd, tmp, 0700) == -1)
 		return cc_err_errno(err, errno, "cannot create '%s'", label);
 	fd = openat(store->pendingfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
+	if (fd == -1 || fchmod(fd, 0700) == -1) {
 		cc_err_errno(err, errno, "cannot open '%s'", label);
 		goto out;
 	}
@@ -630,7 +716,7 @@ out:
 int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err)
 {
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if (store->pendingfd == -1)
 		return 0;
 	cc_remove_flat_dir_at(store->pendingfd, name);
@@ -698,7 +784,7 @@ int cc_store_make_live(struct cc_store *store, const char *name, unsigned gen,
 	if (store->mode != CC_STORE_WRITE)
 		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
 	if (!cc_name_valid(name))
-		return cc_err_set(err, "invalid name '%s'", name);
+		return invalid_name(name, err);
 	if (cc_store_live_generation(store, name, &live, err) == -1)
 		return -1;
 	snprintf(gendir, sizeof(gendir), "%s.g%04u", name, gen);
@@ -711,9 +797,5 @@ int cc_store_make_live(struct cc_store *store, const char *name, unsigned gen,
 	if (cc_made_live_raise(store, name, next_generation(store, name) - 1, err) == -1 ||
 	    swap_link(store, name, gendir, err) == -1)
 		return -1;
-	if (fsync(store->dirfd) == -1) {
-		cc_err_errno(err, errno, "cannot sync certdir '%s'", store->path);
-		return 1;
-	}
-	return refresh_compat_links(store, name, err) == -1 ? 1 : 0;
+	return after_swap(store, name, err);
 }

@@ -89,10 +89,25 @@ json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
 		json_object_set_new(op, "failures", json_integer(failures + 1));
 	} else {
 		json_object_del(op, "last_error");
+		json_object_del(op, "last_warning");
 		json_object_set_new(op, "failures", json_integer(0));
 		json_object_set_new(op, "last_success", json_integer(now));
 	}
 	return op;
+}
+
+void cc_store_record(struct cc_store *store, const char *name, const char *operation,
+    time_t now, const char *error, const char *warning)
+{
+	json_t *state = NULL, *op;
+
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		state = json_object();
+	if (state != NULL && (op = cc_state_note_attempt(state, operation, now, error)) != NULL &&
+	    (warning == NULL ||
+	    json_object_set_new(op, "last_warning", json_string(warning)) == 0))
+		cc_store_state_write(store, name, state, NULL);
+	json_decref(state);
 }
 
 int cc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
@@ -140,12 +155,12 @@ static int open_acme_dir(struct cc_store *store, const char *source, int create,
 	char label[4096];
 	int fd;
 
-	if (!cc_name_valid(source))
+	if (!cc_name_syntax_ok(source))
 		return cc_err_set(err, "invalid source name '%s'", source);
-	if (create && (mkdirat(store->dirfd, ".acme", 0700) == -1 && errno != EEXIST))
+	if (create && cc_mkdirat_mode(store->dirfd, ".acme", 0700) == -1)
 		return cc_err_errno(err, errno, "cannot create '%s/.acme'", store->path);
 	snprintf(label, sizeof(label), ".acme/%s", source);
-	if (create && mkdirat(store->dirfd, label, 0700) == -1 && errno != EEXIST)
+	if (create && cc_mkdirat_mode(store->dirfd, label, 0700) == -1)
 		return cc_err_errno(err, errno, "cannot create '%s/%s'", store->path, label);
 	fd = openat(store->dirfd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)

@@ -41,12 +41,24 @@ struct cc_install_result {
 	int stale_pending;        /* SAME, but a killed promotion left .pending/NAME */
 	time_t not_after;
 	char serial[128];
+	char warning[CC_ERR_MAX]; /* DONE, but a step after the swap failed */
 };
 
 /* STORE may be NULL to verify against an empty certdir (nothing is
  * written then, as with dry_run). */
 int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
     const struct cc_install_opts *opts, struct cc_install_result *res, struct cc_err *err);
+
+/* The uid and gid of POL's owner and group ((uid_t)-1, (gid_t)-1 when it
+ * names none); safe from several threads. -1 when one is unknown. */
+int cc_policy_owner_ids(const struct cc_policy *pol, uid_t *uid, gid_t *gid,
+    struct cc_err *err);
+
+/* 1 when NAME's live set is exactly what installing its own key, cert
+ * and chain again would write (every file byte for byte, the modes and
+ * owners CFG asks for); 0 when it is damaged or absent. */
+int cc_install_live_intact(struct cc_store *store, const struct cc_config *cfg,
+    const char *name);
 
 /* Follow caIssuers URLs from the top of CHAIN (or LEAF) until the path
  * reaches TRUST, adding what is fetched to CHAIN. At most 4 hops. */

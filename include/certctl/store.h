@@ -24,6 +24,9 @@
 #define CC_NAME_MAX 200
 #define CC_FILE_MAX (1024 * 1024) /* larger files in a set are refused */
 #define CC_KEEP_GENERATIONS 3
+/* Generation directories (and .live, .state) are this mode whatever the
+ * umask: cert.pem is for everyone, the key's own mode guards the key. */
+#define CC_GENERATION_MODE 0755
 
 struct cc_store;
 
@@ -56,9 +59,20 @@ struct cc_file {
 	time_t mtime;
 };
 
+/* The directories a reader of a live set passes through, outermost first. */
+enum cc_set_dir { CC_D_CERTDIR, CC_D_LIVE, CC_D_GENERATION, CC_D_COUNT };
+
+struct cc_dir_info {
+	int present;           /* 0 when not known (a pending set) */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
 struct cc_set {
 	char name[CC_NAME_MAX + 1];
 	unsigned generation;   /* 0 for a pending set */
+	struct cc_dir_info dirs[CC_D_COUNT];
 	struct cc_file files[CC_F_COUNT];
 };
 
@@ -74,8 +88,11 @@ struct cc_install {
 
 const char *cc_set_file_name(enum cc_set_file f);
 
-/* NAME must match [A-Za-z0-9][A-Za-z0-9._-]* and not be too long. */
+/* NAME must match [A-Za-z0-9][A-Za-z0-9._-]*, not be too long, and not
+ * end in a flat-link suffix (.key, .crt, .ocsp: NAME.crt is NAME's link). */
 int cc_name_valid(const char *name);
+/* The flat-link suffix NAME ends in (".key", ".crt", ".ocsp"), or NULL. */
+const char *cc_name_flat_suffix(const char *name);
 /* A domain to a NAME: "*.example.com" becomes "_.example.com". */
 int cc_name_from_domain(const char *domain, char *out, size_t outlen);
 
@@ -120,6 +137,8 @@ void cc_set_free(struct cc_set *set);
  * Write a complete new generation, fsync it, read it back, swap the live
  * link with one rename(2), fsync the certdir, refresh the compatibility
  * links, prune old generations. The caller has verified the contents.
+ * Returns 0, -1 when nothing changed, or 1 when the new set is live but a
+ * step after the swap failed (ERR says which: a warning, not a failure).
  */
 int cc_store_install(struct cc_store *store, const struct cc_install *in,
     unsigned *generation, struct cc_err *err);
@@ -155,11 +174,17 @@ int cc_store_state_write(struct cc_store *store, const char *name, const json_t 
 
 /* Note an attempt of OPERATION ("download", "staple") in a state object:
  * its last_attempt, then last_error and one more consecutive failure, or
- * last_success and failures back to 0 (ERROR NULL). Returns the
- * operation's object (owned by STATE) for more fields, NULL when out of
- * memory. */
+ * last_success, failures back to 0 and no last_warning (ERROR NULL).
+ * Returns the operation's object (owned by STATE) for more fields, NULL
+ * when out of memory. */
 json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
     const char *error);
+
+/* Note an attempt of OPERATION in .state/NAME.json (best effort): as
+ * cc_state_note_attempt, and a success with WARNING (NULL: none) keeps it
+ * as last_warning, which check reports. */
+void cc_store_record(struct cc_store *store, const char *name, const char *operation,
+    time_t now, const char *error, const char *warning);
 
 /*
  * Facts about the live generation, cached in the state as "live" when it
