@@ -29,7 +29,9 @@ const char cmd_import_usage[] =
     "      --from-certbot [DIR] import every lineage of DIR/live (default\n"
     "                           /etc/letsencrypt)\n"
     "      --no-fetch           never fetch missing intermediates (caIssuers)\n"
-    "  -f, --force              install even when it expires before the live one\n"
+    "  -f, --force              install even when it expires before the live one,\n"
+    "                           or without a staple when a stapled set's responder\n"
+    "                           does not answer\n"
     "\n"
     "exit: 0 imported, 10 the identical set is already live, 1 rejected, 2 usage\n";
 
@@ -100,6 +102,8 @@ static int import_one(struct cli *cli, const char *name, const struct cc_import_
 		cc_say("%s %s (expires %s, serial %s%s)", cli->dry_run ? "would install" :
 		    "installed", name, date, res.serial, res.promoted ? ", pending key now live" :
 		    "");
+		if (res.warning[0] != '\0')
+			cc_error("%s: %s", name, res.warning);
 		rc = 1;
 	}
 out:

@@ -11,6 +11,7 @@
 #include "certctl/http.h"
 #include "certctl/install.h"
 #include "certctl/keygen.h"
+#include "certctl/staple.h"
 
 #define CLOCK_SKEW 300
 #define AIA_HOPS 4
@@ -248,6 +249,24 @@ static void set_file(struct cc_install *in, enum cc_set_file f, const void *data
 	in->files[f].len = len;
 }
 
+/* A stapled set keeps its staple across a renewal (cc_staple_carry). */
+static int carry_staple(struct cc_store *store, const char *name, X509 *leaf,
+    STACK_OF(X509) *chain, const struct cc_install_opts *opts, const struct cc_policy *pol,
+    struct cc_staple_carry *carry, struct cc_install *in, struct cc_err *err)
+{
+	struct cc_staple_opts sopts = { .cfg = opts->cfg, .trust = opts->trust, .now = opts->now,
+		.force = opts->force };
+
+	if (cc_staple_carry(store, name, leaf, chain, &sopts, pol->check_crit, carry, err) == -1)
+		return -1;
+	if (carry->der.data != NULL) {
+		set_file(in, CC_F_OCSP, carry->der.data, carry->der.len);
+		if (pol->combined)
+			set_file(in, CC_F_COMBINED_OCSP, carry->der.data, carry->der.len);
+	}
+	return 0;
+}
+
 /* What the next download needs to decide "not due" without parsing. */
 static void cache_facts(struct cc_store *store, const char *name, unsigned generation,
     const struct cc_cert_facts *facts)
@@ -267,6 +286,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	struct texts t = { 0 };
 	struct cc_cert_facts facts = { 0 };
 	struct cc_install in = { 0 };
+	struct cc_staple_carry carry = { 0 };
 	struct cc_policy pol;
 	EVP_PKEY *key = cand->key, *found = NULL;
 	X509 *leaf;
@@ -317,8 +337,10 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	in.name = cand->name;
 	in.key_mode = pol.key_mode;
 	in.keep = pol.keep_generations;
-	if (owner_ids(&pol, &in.key_uid, &in.key_gid, err) == -1)
+	if (owner_ids(&pol, &in.key_uid, &in.key_gid, err) == -1 ||
+	    carry_staple(store, cand->name, leaf, order.chain, opts, &pol, &carry, &in, err) == -1)
 		goto out;
+	snprintf(res->warning, sizeof(res->warning), "%s", carry.warning);
 	set_file(&in, CC_F_PRIVKEY, t.key.data, t.key.len);
 	set_file(&in, CC_F_CERT, t.cert.data, t.cert.len);
 	set_file(&in, CC_F_CHAIN, t.chain.data, t.chain.len);
@@ -330,6 +352,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	if (cc_store_install(store, &in, &res->generation, err) == -1)
 		goto out;
 	cache_facts(store, cand->name, res->generation, &facts);
+	cc_staple_carry_record(store, cand->name, facts.serial, opts->now, &carry);
 	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1)
 		goto out;
 	rc = 0;
@@ -338,6 +361,7 @@ out:
 	cc_cert_facts_free(&facts);
 	cc_set_free(&pending);
 	texts_free(&t);
+	cc_staple_carry_free(&carry);
 	EVP_PKEY_free(found);
 	return rc;
 }

@@ -362,6 +362,30 @@ static int refresh_compat_links(struct cc_store *store, const char *name, struct
 	return 0;
 }
 
+enum cc_link_state cc_store_compat_link(struct cc_store *store, const char *name,
+    enum cc_set_file which)
+{
+	char link[CC_NAME_MAX + 32], want[CC_NAME_MAX + 32], have[CC_NAME_MAX + 32];
+	struct stat st;
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < sizeof(compat_links) / sizeof(compat_links[0]); i++)
+		if (compat_links[i].file == which)
+			break;
+	if (i == sizeof(compat_links) / sizeof(compat_links[0]) || !cc_name_valid(name))
+		return CC_LINK_NONE;
+	snprintf(link, sizeof(link), "%s%s", name, compat_links[i].suffix);
+	snprintf(want, sizeof(want), "%s/%s", name, cc_set_file_name(which));
+	if (fstatat(store->dirfd, link, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return CC_LINK_MISSING;
+	if (!S_ISLNK(st.st_mode) ||
+	    (n = readlinkat(store->dirfd, link, have, sizeof(have) - 1)) == -1 ||
+	    (have[n] = '\0', strcmp(have, want) != 0))
+		return CC_LINK_ELSEWHERE;
+	return fstatat(store->dirfd, link, &st, 0) == -1 ? CC_LINK_DANGLING : CC_LINK_OK;
+}
+
 static int write_generation(struct cc_store *store, const struct cc_install *in,
     const char *tmpdir, struct cc_err *err)
 {

@@ -26,7 +26,8 @@ struct cc_install_opts {
 	const struct cc_config *cfg;
 	struct cc_trust *trust;
 	time_t now;
-	int force;                /* allow a cert that expires before the live one */
+	int force;                /* allow a cert that expires before the live one,
+				   * and a stapled set to go live without a staple */
 	int fetch;                /* complete the chain from caIssuers URLs */
 	int dry_run;              /* verify and decide, write nothing */
 };
@@ -40,6 +41,7 @@ struct cc_install_result {
 	int stale_pending;        /* SAME, but a killed promotion left .pending/NAME */
 	time_t not_after;
 	char serial[128];
+	char warning[CC_ERR_MAX]; /* DONE, but not as a stapled set should be: why */
 };
 
 /* STORE may be NULL to verify against an empty certdir (nothing is

@@ -104,6 +104,17 @@ int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_se
 /* The generation the live link of NAME points to: 1 found, 0 no link, -1 error. */
 int cc_store_live_generation(struct cc_store *store, const char *name, unsigned *gen,
     struct cc_err *err);
+/* The state of a compatibility link (NAME.ocsp for CC_F_OCSP, ...). */
+enum cc_link_state {
+	CC_LINK_OK,             /* a symlink to NAME/FILE that resolves */
+	CC_LINK_MISSING,
+	CC_LINK_DANGLING,       /* a symlink to NAME/FILE, which does not exist */
+	CC_LINK_ELSEWHERE,      /* a symlink elsewhere, or an operator's own file */
+	CC_LINK_NONE,           /* WHICH has no compatibility link */
+};
+enum cc_link_state cc_store_compat_link(struct cc_store *store, const char *name,
+    enum cc_set_file which);
+
 /* 1 when .pending/NAME holds a key (a regular file), without reading it. */
 int cc_store_has_pending_key(struct cc_store *store, const char *name);
 void cc_set_free(struct cc_set *set);
