@@ -164,6 +164,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			opts.force = 1;
+			opts.no_staple = 1;
 			break;
 		case 'h':
 			cli_help(cli, cmd_import_usage);

@@ -255,7 +255,7 @@ static int carry_staple(struct cc_store *store, const char *name, X509 *leaf,
     struct cc_staple_carry *carry, struct cc_install *in, struct cc_err *err)
 {
 	struct cc_staple_opts sopts = { .cfg = opts->cfg, .trust = opts->trust, .now = opts->now,
-		.force = opts->force };
+		.force = opts->no_staple };
 
 	if (cc_staple_carry(store, name, leaf, chain, &sopts, pol->check_crit, carry, err) == -1)
 		return -1;

@@ -26,8 +26,8 @@ struct cc_install_opts {
 	const struct cc_config *cfg;
 	struct cc_trust *trust;
 	time_t now;
-	int force;                /* allow a cert that expires before the live one,
-				   * and a stapled set to go live without a staple */
+	int force;                /* allow a cert that expires before the live one */
+	int no_staple;            /* a stapled set may go live without a staple */
 	int fetch;                /* complete the chain from caIssuers URLs */
 	int dry_run;              /* verify and decide, write nothing */
 };

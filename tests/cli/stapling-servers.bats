@@ -240,7 +240,7 @@ assert_serves() {
     import_set www "$W/new"
     assert_failure 1
     assert_output ""
-    [[ $stderr == "certctl: www: not installed: no staple for the new certificate ("*"OCSP responder '$OCSP_URL'"*"the live set keeps its staple until it expires on "*"--force installs without a staple)" ]] ||
+    [[ $stderr == "certctl: www: not installed: no staple for the new certificate ("*"OCSP responder '$OCSP_URL'"*"the live set keeps its staple until it expires on "*"import --force installs without a staple)" ]] ||
         fail "stderr: $stderr"
     [ "$(tree_sum "$CERTDIR" | grep -v '^\.state')" = "$before" ]
     nginx_reload
@@ -366,6 +366,10 @@ certificates:
     run --separate-stderr "$CERTCTL" download www
     assert_failure 1
     [[ $stderr == *"not installed: no staple for the new certificate"* ]] || fail "stderr: $stderr"
+    [ "$(tree_sum "$CERTDIR" | grep -v '^\.state')" = "$before" ]
+    # download --force renews early; it does not drop the staple.
+    run --separate-stderr "$CERTCTL" download --force www
+    assert_failure 1
     [ "$(tree_sum "$CERTDIR" | grep -v '^\.state')" = "$before" ]
     # check reports the held-back renewal until it goes through.
     run "$CERTCTL" check www
