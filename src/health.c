@@ -372,7 +372,8 @@ static void check_staple(struct run *r)
 	if (!f->present) {
 		if (r->h->facts.must_staple)
 			add(r, CC_CRITICAL, "must-staple certificate without a staple (ocsp.der)");
-		else if (f->errnum == ENOENT && cc_staple_wanted(r->store, r->h->name, &r->set))
+		else if (f->errnum == ENOENT && r->h->facts.ocsp_url != NULL &&
+		    cc_staple_wanted(r->store, r->h->name, &r->set))
 			add(r, CC_WARNING, "ocsp.der is missing, yet the name is stapled (nginx "
 			    "ssl_stapling_file cannot load it; run 'certctl staple')");
 		return;

@@ -284,9 +284,11 @@ int cc_staple_carry(struct cc_store *store, const char *name, X509 *leaf,
 		goto out;
 	}
 	if (facts.ocsp_url == NULL) {
-		snprintf(out->warning, sizeof(out->warning), "the new certificate names no "
-		    "OCSP responder, so its set has no ocsp.der: stop stapling from a file "
-		    "(nginx ssl_stapling_file)");
+		/* Said once, when the staple goes away. */
+		if (live.files[CC_F_OCSP].present)
+			snprintf(out->warning, sizeof(out->warning), "the new certificate names "
+			    "no OCSP responder, so its set has no ocsp.der: stop stapling from a "
+			    "file (nginx ssl_stapling_file)");
 		goto out;
 	}
 	if (cc_chain_verify(opts->trust, leaf, chain, &path, err) == -1 || sk_X509_num(path) < 2)

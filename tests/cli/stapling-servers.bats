@@ -333,6 +333,15 @@ assert_serves() {
     [[ $stderr == *"the new certificate names no OCSP responder"*"ssl_stapling_file"* ]] ||
         fail "stderr: $stderr"
     [ ! -e "$CERTDIR/www/ocsp.der" ]
+    # Nothing to staple any more: check is content, and the next renewal
+    # says nothing.
+    run "$CERTCTL" check www
+    assert_success
+    pki_leaf "$PKI" www --key "$W/old.key"
+    run --separate-stderr "$CERTCTL" import www --cert "$PKI/www.crt" --key "$W/old.key" \
+        --chain "$PKI/www.chain.pem" --no-fetch
+    assert_success
+    [ -z "$stderr" ] || fail "stderr: $stderr"
 }
 
 @test "a set that lost its staple to an earlier renewal gets one again at the next" {
