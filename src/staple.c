@@ -259,8 +259,8 @@ static int without_staple(const struct cc_set *live, const struct cc_staple_opts
 		return -1;
 	if (!opts->force && until - opts->now > crit)
 		return cc_err_set(err, "not installed: no staple for the new certificate (%s); "
-		    "the live set keeps its staple until it expires on %s (retried on the next "
-		    "run; import --force installs without a staple)", why, date);
+		    "the live set keeps its staple until it expires on %s: try again when the "
+		    "responder answers (import --force installs without a staple)", why, date);
 	snprintf(out->warning, sizeof(out->warning), "installed without a staple (%.300s): "
 	    "ocsp.der is missing until 'certctl staple' fetches one", why);
 	return 0;

@@ -240,7 +240,7 @@ assert_serves() {
     import_set www "$W/new"
     assert_failure 1
     assert_output ""
-    [[ $stderr == "certctl: www: not installed: no staple for the new certificate ("*"OCSP responder '$OCSP_URL'"*"the live set keeps its staple until it expires on "*"import --force installs without a staple)" ]] ||
+    [[ $stderr == "certctl: www: not installed: no staple for the new certificate ("*"OCSP responder '$OCSP_URL'"*"the live set keeps its staple until it expires on "*": try again when the responder answers (import --force installs without a staple)" ]] ||
         fail "stderr: $stderr"
     [ "$(tree_sum "$CERTDIR" | grep -v '^\.state')" = "$before" ]
     nginx_reload
