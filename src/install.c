@@ -252,13 +252,16 @@ static void set_file(struct cc_install *in, enum cc_set_file f, const void *data
 /* A stapled set keeps its staple across a renewal (cc_staple_carry). */
 static int carry_staple(struct cc_store *store, const char *name, X509 *leaf,
     STACK_OF(X509) *chain, const struct cc_install_opts *opts, const struct cc_policy *pol,
-    struct cc_staple_carry *carry, struct cc_install *in, struct cc_err *err)
+    struct cc_staple_carry *carry, struct cc_install *in, struct cc_install_result *res,
+    struct cc_err *err)
 {
 	struct cc_staple_opts sopts = { .cfg = opts->cfg, .trust = opts->trust, .now = opts->now,
 		.force = opts->no_staple };
 
-	if (cc_staple_carry(store, name, leaf, chain, &sopts, pol->check_crit, carry, err) == -1)
+	if (cc_staple_carry(store, name, leaf, chain, &sopts, pol->check_crit, carry, err) == -1) {
+		res->held = carry->held;
 		return -1;
+	}
 	if (carry->der.data != NULL) {
 		set_file(in, CC_F_OCSP, carry->der.data, carry->der.len);
 		if (pol->combined)
@@ -338,7 +341,8 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	in.key_mode = pol.key_mode;
 	in.keep = pol.keep_generations;
 	if (owner_ids(&pol, &in.key_uid, &in.key_gid, err) == -1 ||
-	    carry_staple(store, cand->name, leaf, order.chain, opts, &pol, &carry, &in, err) == -1)
+	    carry_staple(store, cand->name, leaf, order.chain, opts, &pol, &carry, &in, res,
+	    err) == -1)
 		goto out;
 	snprintf(res->warning, sizeof(res->warning), "%s", carry.warning);
 	set_file(&in, CC_F_PRIVKEY, t.key.data, t.key.len);

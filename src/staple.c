@@ -257,7 +257,8 @@ static int without_staple(const struct cc_set *live, const struct cc_staple_opts
 	cc_format_date(until, date, sizeof(date));
 	if (out->info.status == CC_OCSP_REVOKED)
 		return -1;
-	if (!opts->force && until - opts->now > crit)
+	out->held = !opts->force && until - opts->now > crit;
+	if (out->held)
 		return cc_err_set(err, "not installed: no staple for the new certificate (%s); "
 		    "the live set keeps its staple until it expires on %s: try again when the "
 		    "responder answers (import --force installs without a staple)", why, date);

@@ -270,6 +270,7 @@ int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_se
 	}
 	cc_read_at(fd, cc_set_file_name(CC_F_PRIVKEY), &set->files[CC_F_PRIVKEY]);
 	cc_read_at(fd, cc_set_file_name(CC_F_CSR), &set->files[CC_F_CSR]);
+	cc_read_at(fd, cc_set_file_name(CC_F_FULLCHAIN), &set->files[CC_F_FULLCHAIN]);
 	rc = 1;
 	close(fd);
 	return rc;
@@ -596,6 +597,40 @@ int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_
 	if (fsync(store->pendingfd) == -1)
 		return cc_err_errno(err, errno, "cannot sync '%s/.pending'", store->path);
 	return 0;
+}
+
+int cc_store_pending_keep_cert(struct cc_store *store, const char *name, const void *data,
+    size_t len, struct cc_err *err)
+{
+	const char *file = cc_set_file_name(CC_F_FULLCHAIN);
+	char label[4096];
+	int fd, rc = -1;
+
+	if (store->mode != CC_STORE_WRITE || !cc_name_valid(name) || store->pendingfd == -1)
+		return cc_err_set(err, "'%s': no pending key to keep a certificate for", name);
+	snprintf(label, sizeof(label), "%s/.pending/%s", store->path, name);
+	fd = openat(store->pendingfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	unlinkat(fd, ".fullchain.pem.tmp", 0);
+	if (data == NULL) {
+		if (unlinkat(fd, file, 0) == -1 && errno != ENOENT)
+			cc_err_errno(err, errno, "cannot remove '%s/%s'", label, file);
+		else
+			rc = 0;
+	} else if (cc_write_at(fd, label, ".fullchain.pem.tmp", data, len, 0644, (uid_t)-1,
+	    (gid_t)-1, err) == 0) {
+		if (renameat(fd, ".fullchain.pem.tmp", fd, file) == -1)
+			cc_err_errno(err, errno, "cannot rename '%s/%s'", label, file);
+		else
+			rc = 0;
+	}
+	if (rc == 0 && fsync(fd) == -1)
+		rc = cc_err_errno(err, errno, "cannot sync '%s'", label);
+	if (rc == -1)
+		unlinkat(fd, ".fullchain.pem.tmp", 0);
+	close(fd);
+	return rc;
 }
 
 int cc_store_has_pending_key(struct cc_store *store, const char *name)

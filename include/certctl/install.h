@@ -42,6 +42,7 @@ struct cc_install_result {
 	time_t not_after;
 	char serial[128];
 	char warning[CC_ERR_MAX]; /* DONE, but not as a stapled set should be: why */
+	int held;                 /* failed: held back until its staple can be had */
 };
 
 /* STORE may be NULL to verify against an empty certdir (nothing is

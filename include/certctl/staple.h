@@ -68,6 +68,7 @@ struct cc_staple_carry {
 	struct cc_buf der;
 	struct cc_staple_info info;
 	char warning[CC_ERR_MAX];
+	int held;               /* -1 because no staple could be had (not REVOKED) */
 };
 
 int cc_staple_carry(struct cc_store *store, const char *name, X509 *leaf,

@@ -135,6 +135,11 @@ int cc_store_pending_save(struct cc_store *store, const char *name,
     const void *key, size_t keylen, mode_t key_mode,
     const void *csr, size_t csrlen, struct cc_err *err);
 int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err);
+/* Keep a certificate issued for the pending key that could not go live yet
+ * (its staple was held back) as .pending/NAME/fullchain.pem, written
+ * atomically; DATA NULL removes it. cc_store_load_pending reads it. */
+int cc_store_pending_keep_cert(struct cc_store *store, const char *name, const void *data,
+    size_t len, struct cc_err *err);
 
 /* .state/NAME.json: a missing file reads as an empty object. */
 int cc_store_state_read(struct cc_store *store, const char *name, json_t **out,

@@ -25,6 +25,9 @@ setup() {
 teardown() {
     stop_pids "${SERVER_PIDS[@]}"
     ocsp_stop
+    if [[ -n ${PEBBLE_PID:-} ]]; then
+        pebble_stop
+    fi
 }
 
 # cert NAME OUT [pki_leaf options]: a certificate for NAME that names the
@@ -526,4 +529,54 @@ certificates:
     run "$CERTCTL" check -v www
     assert_failure 2
     assert_output --partial "ocsp.der is an empty placeholder"
+}
+
+# -------------------------------------------------------------------- ACME
+
+@test "ACME: a certificate held back for its staple is kept and tried again, never ordered again" {
+    load ../helpers/pebble
+    local name=www.example.com kept serial
+    # The responder the CA's certificates name is broken (HTTP 500).
+    ocsp_static_start status 500
+    PEBBLE_OCSP_URL=$OCSP_URL pebble_start "$BATS_TEST_TMPDIR/pebble"
+    dl_config() {
+        cat >"$CONFIG" <<YAML
+certdir: $CERTDIR
+trust: $PEBBLE_ROOTS
+defaults: {source: ca${1:+, $1}}
+sources:
+$(pebble_source ca "{type: dns-01, hook: $HELPERS/challtestsrv-hook}")
+certificates:
+  $name: {domains: [$name]}
+YAML
+    }
+    dl_config
+    run "$CERTCTL" download "$name"
+    assert_success
+    # Stapled from now on (whatever ocsp.der holds, a server loads it).
+    printf 'x' >"$CERTDIR/$name/ocsp.der"
+    before=$(tree_sum "$CERTDIR" | grep -Ev '^\.(state|pending|acme)(/| )')
+    run --separate-stderr "$CERTCTL" download --force "$name"
+    assert_failure 1
+    [[ $stderr == *"not installed: no staple for the new certificate"*"HTTP 500"* ]] ||
+        fail "stderr: $stderr"
+    [ "$(tree_sum "$CERTDIR" | grep -Ev '^\.(state|pending|acme)(/| )')" = "$before" ]
+    kept=$CERTDIR/.pending/$name/fullchain.pem
+    [ -f "$kept" ]
+    cp "$kept" "$W/kept.pem"
+    serial=$(serial_of "$kept")
+    # The next run (due: the pending key waits) tries the same certificate.
+    run --separate-stderr "$CERTCTL" -v download "$name"
+    assert_failure 1
+    [[ $stderr == *"trying again the certificate issued for the pending key"* ]] ||
+        fail "stderr: $stderr"
+    cmp "$kept" "$W/kept.pem"
+    # Once the live certificate is inside the crit window it goes live,
+    # the very certificate that was kept, without a staple.
+    dl_config "check: {warn: 3650d, crit: 3650d}"
+    run --separate-stderr "$CERTCTL" download "$name"
+    assert_success
+    [[ $stderr == *"installed without a staple"* ]] || fail "stderr: $stderr"
+    [ "$(serial_of "$CERTDIR/$name/cert.pem")" = "$serial" ]
+    [ ! -e "$CERTDIR/.pending/$name" ]
 }
