@@ -178,6 +178,8 @@ static int download_one(struct batch *b, const char *name)
 	    res.install.warning[0] != '\0' ? res.install.warning : NULL);
 	cc_format_date(res.install.not_after, date, sizeof(date));
 	cc_say("installed %s (expires %s, serial %s)", name, date, res.install.serial);
+	if (res.install.notice[0] != '\0')
+		cc_error("%s: %s", name, res.install.notice);
 	return 1;
 fail:
 	cc_error("%s: %s", name, err.msg);

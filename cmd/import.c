@@ -31,7 +31,9 @@ const char cmd_import_usage[] =
     "      --print-config       with --from-certbot: then print the certificates:\n"
     "                           entries (domains from each certificate's SANs)\n"
     "      --no-fetch           never fetch missing intermediates (caIssuers)\n"
-    "  -f, --force              install even when it expires before the live one\n"
+    "  -f, --force              install even when it expires before the live one,\n"
+    "                           or without a staple when a stapled set's responder\n"
+    "                           does not answer\n"
     "\n"
     "exit: 0 imported (any lineage), 10 the identical set is already live,\n"
     "      1 rejected (and nothing imported), 2 usage\n";
@@ -129,6 +131,8 @@ static int import_one(struct cli *cli, const char *name, const char *label,
 		cc_say("%s %s (expires %s, serial %s%s)", cli->dry_run ? "would install" :
 		    "installed", name, date, res.serial, res.promoted ? ", pending key now live" :
 		    "");
+		if (res.notice[0] != '\0')
+			cc_error("%s: %s", name, res.notice);
 		rc = 1;
 	}
 	if (conf != NULL && cc_certbot_config_entry(conf->dir, conf->lineage, name,
@@ -225,6 +229,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 'f':
 			opts.force = 1;
+			opts.no_staple = 1;
 			break;
 		case 'h':
 			cli_help(cli, cmd_import_usage);

@@ -9,7 +9,7 @@ packages=(
     # tests: unit, CLI, sanitizers, valgrind, the real peers tests talk to
     libcmocka-dev bats bats-assert bats-support bats-file
     openssl python3 jq clang libclang-rt-14-dev valgrind
-    pebble nginx-light
+    pebble nginx-light haproxy
     # docs and lint
     shellcheck
     # man pages, completions, units, examples (tests/cli/ecosystem.bats)

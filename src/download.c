@@ -281,6 +281,42 @@ static char *replaced_cert_id(struct cc_store *store, const char *name)
 	return copy;
 }
 
+/*
+ * The certificate a previous run was issued for the pending KEY and held
+ * back for want of a staple (.pending/NAME/fullchain.pem), when it still
+ * fits: it matches KEY, covers the configured domains and is not expired.
+ * 1 and *CERTS set, else 0 (a kept one that no longer fits is dropped, so
+ * that a new one is ordered).
+ */
+static int kept_cert(struct cc_store *store, const char *name, EVP_PKEY *key,
+    const struct cc_cert_conf *conf, time_t now, STACK_OF(X509) **certs)
+{
+	struct cc_cert_facts facts = { 0 };
+	struct cc_set set = { 0 };
+	X509 *leaf = NULL;
+	int fits;
+
+	*certs = NULL;
+	if (cc_store_load_pending(store, name, &set, NULL) != 1 ||
+	    !set.files[CC_F_FULLCHAIN].present) {
+		cc_set_free(&set);
+		return 0;
+	}
+	fits = cc_certs_parse(set.files[CC_F_FULLCHAIN].data, set.files[CC_F_FULLCHAIN].len,
+	    certs, NULL) == 0 && (leaf = cc_bundle_leaf(*certs, key)) != NULL &&
+	    cc_cert_facts(leaf, &facts, NULL) == 0 && facts.not_after > now;
+	for (size_t i = 0; fits && i < conf->ndomains; i++)
+		fits = cc_cert_covers(leaf, conf->domains[i]);
+	cc_cert_facts_free(&facts);
+	cc_set_free(&set);
+	if (!fits) {
+		sk_X509_pop_free(*certs, X509_free);
+		*certs = NULL;
+		cc_store_pending_keep_cert(store, name, NULL, 0, NULL);
+	}
+	return fits;
+}
+
 int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *name,
     const struct cc_download_opts *opts, struct cc_download_result *res, struct cc_err *err)
 {
@@ -292,7 +328,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	struct cc_policy pol;
 	EVP_PKEY *key = NULL;
 	char *replaces = NULL;
-	int rc = -1;
+	int rc = -1, kept = 0;
 
 	if (conf == NULL)
 		return cc_err_set(err, "no entry in the config");
@@ -300,18 +336,28 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	/* The CSR is made afresh from the pending key, so a domain added to
 	 * the config since rekey is in it. */
 	replaces = replaced_cert_id(store, name);
-	if (pending_key(store, name, &pol, conf->domains, conf->ndomains, &key, err) == -1 ||
-	    cc_csr_make(key, conf->domains, conf->ndomains, &csr, err) == -1 ||
-	    cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, replaces, &chain,
-	    err) == -1)
+	if (pending_key(store, name, &pol, conf->domains, conf->ndomains, &key, err) == -1)
 		goto out;
-	if (cc_certs_parse(chain.data, chain.len, &cand.certs, err) == -1) {
+	if ((kept = kept_cert(store, name, key, conf, opts->now, &cand.certs)) == 1) {
+		cc_debug(1, "%s: trying again the certificate issued for the pending key", name);
+	} else if (cc_csr_make(key, conf->domains, conf->ndomains, &csr, err) == -1 ||
+	    cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, replaces, &chain,
+	    err) == -1) {
+		goto out;
+	} else if (cc_certs_parse(chain.data, chain.len, &cand.certs, err) == -1) {
 		cc_err_prefix(err, "the CA's certificate");
 		goto out;
 	}
 	/* With no key given, install.c takes the pending key and promotes it. */
-	if (cc_install_set(store, &cand, &iopts, &res->install, err) == -1)
+	if (cc_install_set(store, &cand, &iopts, &res->install, err) == -1) {
+		/* Held back for its staple: keep it, so the next run does not
+		 * order another one (CA rate limits). */
+		if (res->install.held && !kept)
+			cc_store_pending_keep_cert(store, name, chain.data, chain.len, NULL);
+		else if (!res->install.held && kept)
+			cc_store_pending_keep_cert(store, name, NULL, 0, NULL);
 		goto out;
+	}
 	res->outcome = CC_DOWNLOAD_INSTALLED;
 	rc = 0;
 out:

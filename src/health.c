@@ -12,6 +12,7 @@
 #include "certctl/install.h"
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
+#include "certctl/staple.h"
 #include "certctl/probe.h"
 
 #define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
@@ -408,9 +409,29 @@ static X509 *path_issuer(const struct run *r)
 	return r->path != NULL && sk_X509_num(r->path) > 1 ? sk_X509_value(r->path, 1) : NULL;
 }
 
+/* The other paths a server loads the staple from: NAME.ocsp, and
+ * combined.pem.ocsp next to combined.pem (haproxy). */
+static void check_staple_paths(struct run *r, enum cc_severity sev)
+{
+	const struct cc_file *f = &r->set.files[CC_F_OCSP], *c = &r->set.files[CC_F_COMBINED_OCSP];
+	enum cc_link_state link = cc_store_compat_link(r->store, r->h->name, CC_F_OCSP);
+
+	if (link == CC_LINK_MISSING || link == CC_LINK_DANGLING)
+		add(r, sev, "%s.ocsp is %s", r->h->name, link == CC_LINK_MISSING ? "missing" :
+		    "a dangling link");
+	else if (link == CC_LINK_ELSEWHERE)
+		add(r, CC_WARNING, "%s.ocsp is not a link to %s/ocsp.der (not the staple certctl "
+		    "keeps fresh)", r->h->name, r->h->name);
+	if (r->policy.combined && !c->present && c->errnum == ENOENT)
+		add(r, sev, "combined.pem.ocsp is missing (haproxy staples nothing)");
+	else if (c->present && (c->len != f->len || memcmp(c->data, f->data, f->len) != 0))
+		add(r, CC_WARNING, "combined.pem.ocsp differs from ocsp.der");
+}
+
 static void check_staple(struct run *r)
 {
 	const struct cc_file *f = &r->set.files[CC_F_OCSP];
+	enum cc_severity sev = r->h->facts.must_staple ? CC_CRITICAL : CC_WARNING;
 	struct cc_staple_info info;
 	struct cc_err err;
 	X509 *issuer;
@@ -419,9 +440,19 @@ static void check_staple(struct run *r)
 	if (!f->present) {
 		if (r->h->facts.must_staple)
 			add(r, CC_CRITICAL, "must-staple certificate without a staple (ocsp.der)");
+		else if (f->errnum == ENOENT && r->h->facts.ocsp_url != NULL &&
+		    cc_staple_wanted(r->store, r->h->name, &r->set))
+			add(r, CC_WARNING, "ocsp.der is missing, yet the name is stapled (nginx "
+			    "ssl_stapling_file cannot load it; run 'certctl staple')");
 		return;
 	}
 	r->h->staple_present = 1;
+	check_staple_paths(r, sev);
+	if (f->len == 0) {
+		add(r, sev, "ocsp.der is an empty placeholder (no staple yet; run 'certctl "
+		    "staple')");
+		return;
+	}
 	if ((issuer = path_issuer(r)) == NULL)
 		return; /* without a verified chain the staple cannot be checked */
 	if (cc_ocsp_response_verify(f->data, f->len, r->leaf, issuer, r->opts->trust,

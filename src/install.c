@@ -11,6 +11,7 @@
 #include "certctl/http.h"
 #include "certctl/install.h"
 #include "certctl/keygen.h"
+#include "certctl/staple.h"
 
 #define CLOCK_SKEW 300
 #define AIA_HOPS 4
@@ -410,6 +411,38 @@ static void set_file(struct cc_install *in, enum cc_set_file f, const void *data
 	in->files[f].len = len;
 }
 
+/* The set went live, but a step after the swap failed: say why, after
+ * what was said already. */
+static void add_warning(struct cc_install_result *res, const char *msg)
+{
+	size_t n = strlen(res->warning);
+
+	if (msg[0] == '\0')
+		return;
+	snprintf(res->warning + n, sizeof(res->warning) - n, "%s%s", n > 0 ? "; " : "", msg);
+}
+
+/* A stapled set keeps its staple across a renewal (cc_staple_carry). */
+static int carry_staple(struct cc_store *store, const char *name, X509 *leaf,
+    STACK_OF(X509) *chain, const struct cc_install_opts *opts, const struct cc_policy *pol,
+    struct cc_staple_carry *carry, struct cc_install *in, struct cc_install_result *res,
+    struct cc_err *err)
+{
+	struct cc_staple_opts sopts = { .cfg = opts->cfg, .trust = opts->trust, .now = opts->now,
+		.force = opts->no_staple };
+
+	if (cc_staple_carry(store, name, leaf, chain, &sopts, pol->check_crit, carry, err) == -1) {
+		res->held = carry->held;
+		return -1;
+	}
+	if (carry->der.data != NULL) {
+		set_file(in, CC_F_OCSP, carry->der.data, carry->der.len);
+		if (pol->combined)
+			set_file(in, CC_F_COMBINED_OCSP, carry->der.data, carry->der.len);
+	}
+	return 0;
+}
+
 /* What the next download needs to decide "not due" without parsing. */
 static void cache_facts(struct cc_store *store, const char *name, unsigned generation,
     const struct cc_cert_facts *facts)
@@ -431,6 +464,7 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	struct cc_cert_facts facts = { 0 };
 	struct cc_install in = { 0 };
 	struct wanted want = { 0 };
+	struct cc_staple_carry carry = { 0 };
 	struct cc_policy pol;
 	EVP_PKEY *key = cand->key, *found = NULL;
 	X509 *leaf;
@@ -483,6 +517,10 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 	in.keep = pol.keep_generations;
 	in.key_uid = want.key_uid;
 	in.key_gid = want.key_gid;
+	if (carry_staple(store, cand->name, leaf, chain, opts, &pol, &carry, &in, res,
+	    err) == -1)
+		goto out;
+	snprintf(res->notice, sizeof(res->notice), "%s", carry.warning);
 	set_file(&in, CC_F_PRIVKEY, t.key.data, t.key.len);
 	set_file(&in, CC_F_CERT, t.cert.data, t.cert.len);
 	set_file(&in, CC_F_CHAIN, t.chain.data, t.chain.len);
@@ -495,12 +533,12 @@ int cc_install_set(struct cc_store *store, const struct cc_candidate *cand,
 		goto out;
 	/* Live now: what fails from here on is a warning about a change. */
 	if (live == 1)
-		snprintf(res->warning, sizeof(res->warning), "%s", err->msg);
+		add_warning(res, err->msg);
 	cache_facts(store, cand->name, res->generation, &facts);
-	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1 &&
-	    live == 0) {
+	cc_staple_carry_record(store, cand->name, facts.serial, opts->now, &carry);
+	if (from_pending && cc_store_pending_remove(store, cand->name, err) == -1) {
 		cc_err_prefix(err, "%s is live", cand->name);
-		snprintf(res->warning, sizeof(res->warning), "%s", err->msg);
+		add_warning(res, err->msg);
 	}
 	rc = 0;
 out:
@@ -509,6 +547,7 @@ out:
 	cc_cert_facts_free(&facts);
 	cc_set_free(&pending);
 	texts_free(&t);
+	cc_staple_carry_free(&carry);
 	EVP_PKEY_free(found);
 	return rc;
 }

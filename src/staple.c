@@ -1,4 +1,6 @@
-/* One name's staple: refresh policy, fetch, verify, install, state. */
+/* One name's staple: refresh policy, fetch, verify, install, state; and
+ * the staple a renewal carries into its new generation. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +83,8 @@ static const char *refresh_reason(const struct live *l, const struct cc_policy *
 	}
 	if (opts->force)
 		return "--force";
+	if (pol->combined && !l->set.files[CC_F_COMBINED_OCSP].present)
+		return "combined.pem.ocsp is missing";
 	window = (long)(installed->next_update - installed->this_update);
 	left = (long)(installed->next_update - opts->now);
 	if (left < pol->ocsp_min_validity)
@@ -123,11 +127,29 @@ static void record(struct cc_store *store, const char *name, const char *serial,
 	json_decref(state);
 }
 
-int cc_staple_name(struct cc_store *store, const char *name, const struct cc_staple_opts *opts,
-    struct cc_staple_result *res, struct cc_err *err)
+/* Fetch and verify a response about LEAF; -1 unless it says "good" (a
+ * revoked or unknown status is left in INFO). */
+static int fetch_good(const char *url, X509 *leaf, X509 *issuer, const struct cc_staple_opts *opts,
+    struct cc_buf *der, struct cc_staple_info *info, struct cc_err *err)
 {
 	struct cc_http_opts http = { .connect_timeout = 5,
 		.total_timeout = opts->timeout ? opts->timeout : 15, .max_body = STAPLE_MAX };
+
+	memset(info, 0, sizeof(*info));
+	info->status = CC_OCSP_UNKNOWN;
+	if (cc_ocsp_fetch(url, leaf, issuer, opts->nonce, &http, der, err) == -1 ||
+	    cc_ocsp_response_verify(der->data, der->len, leaf, issuer, opts->trust, opts->now,
+	    info, err) == -1)
+		return -1;
+	if (info->status != CC_OCSP_GOOD)
+		return cc_err_set(err, "the OCSP responder says the certificate is %s",
+		    cc_ocsp_status_name(info->status));
+	return 0;
+}
+
+int cc_staple_name(struct cc_store *store, const char *name, const struct cc_staple_opts *opts,
+    struct cc_staple_result *res, struct cc_err *err)
+{
 	struct cc_staple_info installed = { 0 };
 	struct cc_buf der = { 0 };
 	struct cc_policy pol;
@@ -165,14 +187,8 @@ int cc_staple_name(struct cc_store *store, const char *name, const struct cc_sta
 		goto out;
 	}
 	fetched = 1;
-	if (cc_ocsp_fetch(l.facts.ocsp_url, l.leaf, l.issuer, opts->nonce, &http, &der, err) == -1 ||
-	    cc_ocsp_response_verify(der.data, der.len, l.leaf, l.issuer, opts->trust, opts->now,
-	    &res->info, err) == -1)
-		goto fail;
-	if (res->info.status != CC_OCSP_GOOD) {
+	if (fetch_good(l.facts.ocsp_url, l.leaf, l.issuer, opts, &der, &res->info, err) == -1) {
 		revoked = res->info.status == CC_OCSP_REVOKED;
-		cc_err_set(err, "the OCSP responder says the certificate is %s",
-		    cc_ocsp_status_name(res->info.status));
 		goto fail;
 	}
 	if (installed.this_update > res->info.this_update && installed.status == CC_OCSP_GOOD &&
@@ -193,4 +209,114 @@ out:
 	cc_buf_free(&der);
 	live_free(&l);
 	return rc;
+}
+
+int cc_staple_wanted(struct cc_store *store, const char *name, const struct cc_set *live)
+{
+	const struct cc_file *f = &live->files[CC_F_OCSP];
+	json_t *state = NULL;
+	int wanted;
+
+	if (f->present || f->errnum != ENOENT)
+		return 1;
+	/* A set that lost its staple (an earlier renewal dropped it) is
+	 * still one that a server staples from. */
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		return 0;
+	wanted = json_object_get(json_object_get(state, "staple"), "last_success") != NULL;
+	json_decref(state);
+	return wanted;
+}
+
+/* The live certificate's notAfter, 0 when it cannot be read. */
+static time_t live_not_after(const struct cc_set *live)
+{
+	const struct cc_file *cert = &live->files[CC_F_CERT];
+	STACK_OF(X509) *certs = NULL;
+	struct cc_cert_facts facts;
+	time_t t = 0;
+
+	if (cert->present && cc_certs_parse(cert->data, cert->len, &certs, NULL) == 0 &&
+	    cc_cert_facts(sk_X509_value(certs, 0), &facts, NULL) == 0) {
+		t = facts.not_after;
+		cc_cert_facts_free(&facts);
+	}
+	sk_X509_pop_free(certs, X509_free);
+	return t;
+}
+
+/* The responder failed us: hold the new certificate back while the live
+ * one is safe (-1), else let it go live without a staple (0, warning). */
+static int without_staple(const struct cc_set *live, const struct cc_staple_opts *opts,
+    long crit, struct cc_staple_carry *out, struct cc_err *err)
+{
+	char why[CC_ERR_MAX], date[32];
+	time_t until = live_not_after(live);
+
+	snprintf(why, sizeof(why), "%s", err->msg);
+	cc_format_date(until, date, sizeof(date));
+	if (out->info.status == CC_OCSP_REVOKED)
+		return -1;
+	out->held = !opts->force && until - opts->now > crit;
+	if (out->held)
+		return cc_err_set(err, "not installed: no staple for the new certificate (%s); "
+		    "the live set keeps its staple until it expires on %s: try again when the "
+		    "responder answers (import --force installs without a staple)", why, date);
+	snprintf(out->warning, sizeof(out->warning), "installed without a staple (%.300s): "
+	    "ocsp.der is missing until 'certctl staple' fetches one", why);
+	return 0;
+}
+
+int cc_staple_carry(struct cc_store *store, const char *name, X509 *leaf,
+    STACK_OF(X509) *chain, const struct cc_staple_opts *opts, long crit,
+    struct cc_staple_carry *out, struct cc_err *err)
+{
+	struct cc_cert_facts facts = { 0 };
+	struct cc_set live = { 0 };
+	STACK_OF(X509) *path = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (store == NULL || cc_store_load_live(store, name, &live, NULL) != 1 ||
+	    !cc_staple_wanted(store, name, &live))
+		goto out;
+	if (cc_cert_facts(leaf, &facts, err) == -1) {
+		rc = -1;
+		goto out;
+	}
+	if (facts.ocsp_url == NULL) {
+		/* Said once, when the staple goes away. */
+		if (live.files[CC_F_OCSP].present)
+			snprintf(out->warning, sizeof(out->warning), "the new certificate names "
+			    "no OCSP responder, so its set has no ocsp.der: stop stapling from a "
+			    "file (nginx ssl_stapling_file)");
+		goto out;
+	}
+	if (cc_chain_verify(opts->trust, leaf, chain, &path, err) == -1 || sk_X509_num(path) < 2)
+		rc = cc_err_set(err, "no issuer to ask the OCSP responder about");
+	else
+		rc = fetch_good(facts.ocsp_url, leaf, sk_X509_value(path, 1), opts, &out->der,
+		    &out->info, err);
+	if (rc == -1) {
+		/* Nothing that failed verification goes into the set. */
+		cc_buf_free(&out->der);
+		rc = without_staple(&live, opts, crit, out, err);
+	}
+out:
+	sk_X509_pop_free(path, X509_free);
+	cc_cert_facts_free(&facts);
+	cc_set_free(&live);
+	return rc;
+}
+
+void cc_staple_carry_record(struct cc_store *store, const char *name, const char *serial,
+    time_t now, const struct cc_staple_carry *carry)
+{
+	if (carry->der.data != NULL)
+		record(store, name, serial, now, NULL, 0, carry->info.next_update);
+}
+
+void cc_staple_carry_free(struct cc_staple_carry *carry)
+{
+	cc_buf_free(&carry->der);
 }

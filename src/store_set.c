@@ -340,6 +340,7 @@ int cc_store_load_pending(struct cc_store *store, const char *name, struct cc_se
 	}
 	cc_read_at(fd, cc_set_file_name(CC_F_PRIVKEY), &set->files[CC_F_PRIVKEY]);
 	cc_read_at(fd, cc_set_file_name(CC_F_CSR), &set->files[CC_F_CSR]);
+	cc_read_at(fd, cc_set_file_name(CC_F_FULLCHAIN), &set->files[CC_F_FULLCHAIN]);
 	rc = 1;
 	close(fd);
 	return rc;
@@ -468,6 +469,30 @@ static int refresh_compat_links(struct cc_store *store, const char *name, struct
 		}
 	}
 	return rc;
+}
+
+enum cc_link_state cc_store_compat_link(struct cc_store *store, const char *name,
+    enum cc_set_file which)
+{
+	char link[CC_NAME_MAX + 32], want[CC_NAME_MAX + 32], have[CC_NAME_MAX + 32];
+	struct stat st;
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < sizeof(compat_links) / sizeof(compat_links[0]); i++)
+		if (compat_links[i].file == which)
+			break;
+	if (i == sizeof(compat_links) / sizeof(compat_links[0]) || !cc_name_valid(name))
+		return CC_LINK_NONE;
+	snprintf(link, sizeof(link), "%s%s", name, compat_links[i].suffix);
+	snprintf(want, sizeof(want), "%s/%s", name, cc_set_file_name(which));
+	if (fstatat(store->dirfd, link, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return CC_LINK_MISSING;
+	if (!S_ISLNK(st.st_mode) ||
+	    (n = readlinkat(store->dirfd, link, have, sizeof(have) - 1)) == -1 ||
+	    (have[n] = '\0', strcmp(have, want) != 0))
+		return CC_LINK_ELSEWHERE;
+	return fstatat(store->dirfd, link, &st, 0) == -1 ? CC_LINK_DANGLING : CC_LINK_OK;
 }
 
 static int write_generation(struct cc_store *store, const struct cc_install *in,
@@ -723,6 +748,40 @@ int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_
 	if (fsync(store->pendingfd) == -1)
 		return cc_err_errno(err, errno, "cannot sync '%s/.pending'", store->path);
 	return 0;
+}
+
+int cc_store_pending_keep_cert(struct cc_store *store, const char *name, const void *data,
+    size_t len, struct cc_err *err)
+{
+	const char *file = cc_set_file_name(CC_F_FULLCHAIN);
+	char label[4096];
+	int fd, rc = -1;
+
+	if (store->mode != CC_STORE_WRITE || !cc_name_valid(name) || store->pendingfd == -1)
+		return cc_err_set(err, "'%s': no pending key to keep a certificate for", name);
+	snprintf(label, sizeof(label), "%s/.pending/%s", store->path, name);
+	fd = openat(store->pendingfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return cc_err_errno(err, errno, "cannot open '%s'", label);
+	unlinkat(fd, ".fullchain.pem.tmp", 0);
+	if (data == NULL) {
+		if (unlinkat(fd, file, 0) == -1 && errno != ENOENT)
+			cc_err_errno(err, errno, "cannot remove '%s/%s'", label, file);
+		else
+			rc = 0;
+	} else if (cc_write_at(fd, label, ".fullchain.pem.tmp", data, len, 0644, (uid_t)-1,
+	    (gid_t)-1, err) == 0) {
+		if (renameat(fd, ".fullchain.pem.tmp", fd, file) == -1)
+			cc_err_errno(err, errno, "cannot rename '%s/%s'", label, file);
+		else
+			rc = 0;
+	}
+	if (rc == 0 && fsync(fd) == -1)
+		rc = cc_err_errno(err, errno, "cannot sync '%s'", label);
+	if (rc == -1)
+		unlinkat(fd, ".fullchain.pem.tmp", 0);
+	close(fd);
+	return rc;
 }
 
 int cc_store_has_pending_key(struct cc_store *store, const char *name)

@@ -27,6 +27,7 @@ struct cc_install_opts {
 	struct cc_trust *trust;
 	time_t now;
 	int force;                /* allow a cert that expires before the live one */
+	int no_staple;            /* a stapled set may go live without a staple */
 	int fetch;                /* complete the chain from caIssuers URLs */
 	int kept_chain;           /* the live set's intermediates may complete it */
 	int dry_run;              /* verify and decide, write nothing */
@@ -42,6 +43,8 @@ struct cc_install_result {
 	time_t not_after;
 	char serial[128];
 	char warning[CC_ERR_MAX]; /* DONE, but a step after the swap failed */
+	char notice[CC_ERR_MAX];  /* DONE, but not as a stapled set should be: why */
+	int held;                 /* failed: held back until its staple can be had */
 };
 
 /* STORE may be NULL to verify against an empty certdir (nothing is

@@ -129,6 +129,17 @@ int cc_store_load_generation(struct cc_store *store, const char *name, unsigned 
  */
 int cc_store_live_generation(struct cc_store *store, const char *name, unsigned *gen,
     struct cc_err *err);
+/* The state of a compatibility link (NAME.ocsp for CC_F_OCSP, ...). */
+enum cc_link_state {
+	CC_LINK_OK,             /* a symlink to NAME/FILE that resolves */
+	CC_LINK_MISSING,
+	CC_LINK_DANGLING,       /* a symlink to NAME/FILE, which does not exist */
+	CC_LINK_ELSEWHERE,      /* a symlink elsewhere, or an operator's own file */
+	CC_LINK_NONE,           /* WHICH has no compatibility link */
+};
+enum cc_link_state cc_store_compat_link(struct cc_store *store, const char *name,
+    enum cc_set_file which);
+
 /* 1 when .pending/NAME holds a key (a regular file), without reading it. */
 int cc_store_has_pending_key(struct cc_store *store, const char *name);
 void cc_set_free(struct cc_set *set);
@@ -165,6 +176,11 @@ int cc_store_pending_save(struct cc_store *store, const char *name,
     const void *key, size_t keylen, mode_t key_mode,
     const void *csr, size_t csrlen, struct cc_err *err);
 int cc_store_pending_remove(struct cc_store *store, const char *name, struct cc_err *err);
+/* Keep a certificate issued for the pending key that could not go live yet
+ * (its staple was held back) as .pending/NAME/fullchain.pem, written
+ * atomically; DATA NULL removes it. cc_store_load_pending reads it. */
+int cc_store_pending_keep_cert(struct cc_store *store, const char *name, const void *data,
+    size_t len, struct cc_err *err);
 
 /* .state/NAME.json: a missing file reads as an empty object. */
 int cc_store_state_read(struct cc_store *store, const char *name, json_t **out,

@@ -2,7 +2,9 @@
 # A local ACME CA for tests and the demo: Pebble and pebble-challtestsrv
 # (Debian packages) on loopback ports picked at run time.
 #
-#   pebble_start DIR [ENV=VALUE...]   start both; sets PEBBLE_DIR, PEBBLE_URL,
+#   pebble_start DIR [ENV=VALUE...]   start both (with PEBBLE_OCSP_URL set, its
+#                                     certificates name that OCSP responder);
+#                                     sets PEBBLE_DIR, PEBBLE_URL,
 #                                     PEBBLE_CA (trust for its HTTPS),
 #                                     PEBBLE_ROOTS (trust for what it issues),
 #                                     PEBBLE_HTTP_PORT (http-01 port),
@@ -26,7 +28,7 @@ pebble_start() {
     cat > "$dir/pebble.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
   "certificate": "$dir/pki/localhost.full.pem", "privateKey": "$dir/pki/localhost.key",
-  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "",
+  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "${PEBBLE_OCSP_URL:-}",
   "externalAccountBindingRequired": false}}
 JSON
     # Every name resolves to 127.0.0.1 (and only IPv4, so that validation
