@@ -45,7 +45,7 @@ sources:
     directory: https://127.0.0.1:$PORT/dir
     ca_file: $PKI/trust.pem
     agree_tos: true
-    timeout: {connect: 2s, total: 3s}
+    timeout: {connect: $((2 * SLOWDOWN))s, total: $((3 * SLOWDOWN))s}
     challenge: {type: dns-01, hook: /bin/true}
 certificates:
   www.example.com:
