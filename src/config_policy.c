@@ -31,7 +31,9 @@ void cc_config_free(struct cc_config *cfg)
 		struct cc_source *s = &cfg->sources[i];
 		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
 			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
-			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file };
+			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file,
+			s->sigv4_region, s->sigv4_service, s->sigv4_key_id_file,
+			s->sigv4_secret_file };
 		for (size_t j = 0; j < sizeof(strings) / sizeof(strings[0]); j++)
 			free(strings[j]);
 		free_list(s->contact, s->ncontact);

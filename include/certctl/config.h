@@ -71,6 +71,10 @@ struct cc_source {
 	char *bearer_token_file;
 	char *client_cert;
 	char *client_key;
+	char *sigv4_region;     /* aws_sigv4: sign with libcurl's SigV4 */
+	char *sigv4_service;
+	char *sigv4_key_id_file;
+	char *sigv4_secret_file;
 	/* both */
 	char *ca_file;
 	long connect_timeout;   /* seconds; 0: the source type's default */
