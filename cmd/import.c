@@ -107,6 +107,11 @@ static int import_one(struct cli *cli, const char *name, const char *label,
 		}
 		if (verify_or_install(store, label, &cand, opts, &res) == -1)
 			goto out;
+		/* A new live set goes to the stores of publish: at once; a
+		 * failure is said here (the set is live: exit 0 all the same)
+		 * and retried by the next download. */
+		if (res.outcome == CC_INSTALL_DONE && cli->cfg != NULL)
+			(void)cli_publish(cli, store, name, opts->now);
 	}
 	cc_format_date(res.not_after, date, sizeof(date));
 	if (res.outcome == CC_INSTALL_SAME) {

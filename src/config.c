@@ -291,6 +291,11 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		pol->keep_generations = (unsigned)n;
 		return 0;
 	}
+	if (!strcmp(k, "publish")) {
+		pol->set |= CC_P_PUBLISH;
+		pol->publish_line = (unsigned long)v->start_mark.line + 1;
+		return get_list(c, k, v, &pol->publish, &pol->npublish);
+	}
 	if (!strcmp(k, "files")) {
 		pol->set |= CC_P_FILES;
 		if (v->type != YAML_SEQUENCE_NODE)
@@ -334,7 +339,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 }
 
 #define POLICY_KEYS "key", "renew_before", "source", "files", "owner", "group", \
-	"key_mode", "ocsp", "check", "keep_generations"
+	"key_mode", "ocsp", "check", "keep_generations", "publish"
 
 static int parse_defaults(struct ctx *c, yaml_node_t *n, struct cc_policy *pol)
 {
@@ -625,6 +630,13 @@ static int check_policy(struct ctx *c, const char *where, const struct cc_policy
 	if (pol->source != NULL && cc_config_source(cfg, pol->source) == NULL)
 		return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
 		    "'sources'", c->path, pol->source_line, where, pol->source);
+	for (size_t i = 0; i < pol->npublish; i++) {
+		const struct cc_source *store = cc_config_source(cfg, pol->publish[i]);
+
+		if (store == NULL || store->type != CC_SOURCE_HTTP)
+			return cc_err_set(c->err, "%s:%lu: %s: publish: '%s' is not an http source "
+			    "under 'sources'", c->path, pol->publish_line, where, pol->publish[i]);
+	}
 	return 0;
 }
 

@@ -21,6 +21,7 @@ static void free_policy(struct cc_policy *p)
 	free(p->source);
 	free(p->owner);
 	free(p->group);
+	free_list(p->publish, p->npublish);
 }
 
 void cc_config_free(struct cc_config *cfg)
@@ -98,6 +99,10 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->check_crit = src->check_crit;
 	if (s & CC_P_KEEP)
 		dst->keep_generations = src->keep_generations;
+	if (s & CC_P_PUBLISH) {
+		dst->publish = src->publish;
+		dst->npublish = src->npublish;
+	}
 	dst->set |= s;
 }
 

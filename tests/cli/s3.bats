@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The fleet on object storage (DESIGN.md section 9): an http source signed
 # with AWS Signature V4 (aws_sigv4:, libcurl's CURLOPT_AWS_SIGV4) pulling
-# from a private bucket.
+# from a private bucket, and publish: writing each new live set to the
+# stores it names (a bucket by PUT, a directory by an atomic write).
 #
 # The S3 server in every test is s3rver 3.7.1 (npm) on loopback, fronted by
 # tests/helpers/s3-verify.py: s3rver accepts any signature, so the front
@@ -228,4 +229,135 @@ rejected() {
         run grep -rF "$(cat "$f")" "$CERTDIR"
         assert_failure 1
     done
+}
+
+# ------------------------------------------------------------- publishing
+
+# issuer_config: the issuing host. web1 comes from a directory (its
+# "CA" here) and is published to the bucket (issuer key) and to a share.
+issuer_config() {
+    write_config "defaults: {source: ca}
+sources:
+  ca:
+    type: http
+    url: file://$W/ca/{name}/{spki_sha256}.pem
+  bucket:
+    type: http
+    url: $PATH_URL
+$(sigv4 "${1:-issuer}")
+  share:
+    type: http
+    url: file://$W/share/{name}/{spki_sha256}.pem
+certificates:
+  web1: {domains: [web1], publish: [bucket, share]}"
+}
+
+# issue: the issuing host's new certificate for web1 (pending key) waits in
+# its "CA" directory.
+issue() {
+    run "$CERTCTL" rekey web1
+    assert_success
+    HASH=$(spki_of "$CERTDIR/.pending/web1/privkey.pem")
+    run "$CERTCTL" rekey --print-csr web1
+    assert_success
+    printf '%s\n' "$output" >"$W/web1.csr"
+    pki_csr_sign "$PKI" "$W/web1.csr" "$W/c1.crt"
+    mkdir -p "$W/ca/web1"
+    cat "$W/c1.crt" "$PKI/inter.pem" >"$W/ca/web1/$HASH.pem"
+}
+
+# bats test_tags=memcheck
+@test "s3rver+verifier: after a download the new fullchain is PUT to the bucket and written to the share" {
+    issuer_config
+    issue
+    run --separate-stderr "$CERTCTL" download web1
+    assert_success
+    assert_line "published web1 to 'bucket'"
+    assert_line "published web1 to 'share'"
+    [ -z "$stderr" ] || fail "stderr: $stderr"
+    # Both stores hold exactly the live fullchain, under the key's hash.
+    assert_equal "$(s3_get "web1/$HASH.pem")" "$(cat "$CERTDIR/web1/fullchain.pem")"
+    assert_equal "$(cat "$W/share/web1/$HASH.pem")" "$(cat "$CERTDIR/web1/fullchain.pem")"
+    assert_equal "$(stat -c %a "$W/share/web1/$HASH.pem")" 644
+    assert_equal "$(ls -A "$W/share/web1")" "$HASH.pem"
+    grep -q "^PUT /certs/web1/$HASH.pem 200$" "$S3_DIR/verify.log"
+    # Nothing new: no PUT again, silent, exit 10.
+    run --separate-stderr "$CERTCTL" download web1
+    assert_failure 10
+    assert_output ""
+    assert_equal "$(grep -c '^PUT ' "$S3_DIR/verify.log")" 1
+    # check says when each store got it.
+    run "$CERTCTL" -v check web1
+    assert_success
+    assert_output --regexp "store 'bucket' got the live certificate on [0-9]{4}-"
+    assert_output --partial "store 'share' got the live certificate on"
+}
+
+@test "s3rver+verifier: an import that installs publishes too" {
+    issuer_config
+    pki_leaf "$PKI" web1
+    HASH=$(spki_of "$PKI/web1.key")
+    run --separate-stderr "$CERTCTL" import --cert "$PKI/web1.crt" --key "$PKI/web1.key" \
+        --chain "$PKI/web1.chain.pem" web1
+    assert_success
+    assert_line "published web1 to 'bucket'"
+    assert_line "published web1 to 'share'"
+    assert_equal "$(s3_get "web1/$HASH.pem")" "$(cat "$CERTDIR/web1/fullchain.pem")"
+    assert_equal "$(cat "$W/share/web1/$HASH.pem")" "$(cat "$CERTDIR/web1/fullchain.pem")"
+}
+
+@test "s3rver+verifier: a failed publish is an error, recorded, retried with nothing due, then done" {
+    issuer_config
+    issue
+    s3_verify_stop
+    # The bucket is down: web1 is installed (exit 0: reload) and the
+    # failure is said; the share got it.
+    run --separate-stderr "$CERTCTL" download web1
+    assert_success
+    assert_line --partial "installed web1"
+    assert_line "published web1 to 'share'"
+    [[ $stderr == "certctl: web1: publish to 'bucket': 'http://127.0.0.1:$S3_PORT/certs/web1/$HASH.pem'"* ]] ||
+        fail "stderr: $stderr"
+    jq -e '.publish.bucket.last_error | length > 0' "$CERTDIR/.state/web1.json"
+    run "$CERTCTL" check web1
+    assert_failure 1
+    assert_output --partial "publish to 'bucket' pending: last tried on"
+    # Next run: nothing due, the bucket still down: exit 1, said again,
+    # the live set untouched.
+    before=$(live_sum)
+    run --separate-stderr "$CERTCTL" download web1
+    assert_failure 1
+    assert_output ""
+    [[ $stderr == "certctl: web1: publish to 'bucket':"* ]] || fail "stderr: $stderr"
+    assert_equal "$(live_sum)" "$before"
+    # The bucket is back: the next run publishes (nothing due, exit 10).
+    s3_verify_start 0
+    run --separate-stderr "$CERTCTL" download web1
+    assert_failure 10
+    assert_output "published web1 to 'bucket'"
+    [ -z "$stderr" ] || fail "stderr: $stderr"
+    assert_equal "$(s3_get "web1/$HASH.pem")" "$(cat "$CERTDIR/web1/fullchain.pem")"
+    run "$CERTCTL" -v check web1
+    assert_success
+    assert_output --partial "store 'bucket' got the live certificate on"
+    jq -e '.publish.bucket | has("last_error") | not' "$CERTDIR/.state/web1.json"
+}
+
+@test "s3rver+verifier: publishing with the fleet's read-only key is a 403 AccessDenied, kept pending" {
+    issuer_config fleet
+    issue
+    run --separate-stderr "$CERTCTL" download web1
+    assert_success
+    [[ $stderr == *"answered HTTP 403 (AccessDenied)"* ]] || fail "stderr: $stderr"
+    run "$CERTCTL" check web1
+    assert_failure 1
+    assert_output --partial "publish to 'bucket' pending"
+}
+
+@test "publish: names that are no http source are a config error" {
+    write_config "sources:
+  ca: {type: http, url: 'file:///nowhere/{name}'}
+certificates:
+  web1: {source: ca, publish: [ca, nowhere]}"
+    refused 2 "publish: 'nowhere' is not an http source under 'sources'" download web1
 }
