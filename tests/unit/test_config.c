@@ -831,6 +831,7 @@ static void test_sigv4_and_publish(void **state)
 	(void)state;
 	key_file("s3.id", 0600, id, sizeof(id));
 	key_file("s3.secret", 0400, secret, sizeof(secret));
+	/* Flow and block style, the service left to its default. */
 	snprintf(text, sizeof(text), "defaults:\n"
 	    "  publish: [bucket]\n"
 	    "sources:\n"
@@ -861,6 +862,10 @@ static void test_sigv4_and_publish(void **state)
 	assert_int_equal(pol.npublish, 0);
 }
 
+/* A bucket source whose aws_sigv4 mapping is SIGV4 (line 5), in TEXT. */
+#define BUCKET_WITH(sigv4) "sources:\n  bucket:\n    type: http\n" \
+	"    url: https://certs.example/{name}.pem\n    aws_sigv4: " sigv4
+
 static void test_err_sigv4(void **state)
 {
 	char id[PATH_MAX], secret[PATH_MAX], text[3 * PATH_MAX];
@@ -868,26 +873,12 @@ static void test_err_sigv4(void **state)
 	(void)state;
 	key_file("s3.id", 0600, id, sizeof(id));
 	key_file("s3.secret", 0640, secret, sizeof(secret));
-	snprintf(text, sizeof(text), "sources:\n"
-	    "  bucket:\n"
-	    "    type: http\n"
-	    "    url: https://certs.example/{name}.pem\n"
-	    "    aws_sigv4:\n"
-	    "      region: eu-west-1\n"
-	    "      access_key_id_file: %s\n"
-	    "      secret_access_key_file: %s\n", id, secret);
+	snprintf(text, sizeof(text), BUCKET_WITH("\n      region: eu-west-1\n"
+	    "      access_key_id_file: %s\n      secret_access_key_file: %s\n"), id, secret);
 	expect_error(text, 8, "secret_access_key_file", "readable by group or others",
 	    "(mode 0640)");
-	expect_error("sources:\n"
-	    "  bucket:\n"
-	    "    type: http\n"
-	    "    url: https://certs.example/{name}.pem\n"
-	    "    aws_sigv4: {region: eu-west-1}\n", 5, "'aws_sigv4' needs");
-	expect_error("sources:\n"
-	    "  bucket:\n"
-	    "    type: http\n"
-	    "    url: https://certs.example/{name}.pem\n"
-	    "    aws_sigv4: {region: \"eu:west\"}\n", 5, "key 'region' must be");
+	expect_error(BUCKET_WITH("{region: eu-west-1}\n"), 5, "'aws_sigv4' needs");
+	expect_error(BUCKET_WITH("{region: \"eu:west\"}\n"), 5, "key 'region' must be");
 	/* Signing is for http stores only. */
 	expect_error("sources:\n"
 	    "  le:\n"
