@@ -29,3 +29,15 @@ rejected() {
     [[ $stderr == *"$text"* ]] || fail "stderr lacks '$text': $stderr"
     assert_equal "$(live_sum)" "$before"
 }
+
+# unchanged [ARGS...]: `certctl ARGS download web1` exits 10, silent on
+# both streams, and writes not one byte of the certdir.
+unchanged() {
+    local before
+    before=$(tree_sum "$CERTDIR")
+    run --separate-stderr "$CERTCTL" "$@" download web1
+    assert_failure 10
+    assert_output ""
+    [ -z "$stderr" ] || fail "stderr: $stderr"
+    assert_equal "$(tree_sum "$CERTDIR")" "$before"
+}
