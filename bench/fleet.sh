@@ -15,14 +15,21 @@
 #                curl -z fullchain.pem -o new.pem https://store/NAME.pem
 #                (If-Modified-Since from the local file; one process and one
 #                TLS handshake per name)
-# then prints a table and rewrites its section of docs/BENCHMARKS.md.
+# and the bucket case: the same names in a private S3 bucket (s3rver 3.7.1
+# on loopback, plain http), put there by certctl's own publish:, then
+#   certctl      the same run with `aws_sigv4:` on the source
+#   curl loop    curl --aws-sigv4 per name, with --etag-compare/--etag-save
+#                (If-None-Match from the ETag it saved)
+# then prints tables and rewrites its sections of docs/BENCHMARKS.md
+# (fleet and fleet-bucket).
 #
 # Knobs: BENCH_NAMES, BENCH_RUNS, BENCH_JOBS (default 8), BENCH_TMPDIR,
 # BENCH_BUILD (default /tmp/build-fleet-bench), BENCH_KEEP=1,
-# BENCH_NO_DOC=1.
+# BENCH_NO_DOC=1, BENCH_CASES (default "http bucket": which to run).
 #
 # Needs: meson, ninja, cc, pkg-config, OpenSSL 3 headers and CLI, curl,
-# nginx (Debian's nginx-light), python3, awk.
+# nginx (Debian's nginx-light), python3, awk; s3rver 3.7.1 (npm) for the
+# bucket case.
 
 set -euo pipefail
 
@@ -31,6 +38,7 @@ top=$(dirname -- "$here")
 names=${BENCH_NAMES:-1000}
 runs=${BENCH_RUNS:-3}
 jobs=${BENCH_JOBS:-8}
+cases=" ${BENCH_CASES:-http bucket} "
 build=${BENCH_BUILD:-/tmp/build-fleet-bench}
 doc=$top/docs/BENCHMARKS.md
 # shellcheck source=bench/lib.sh
@@ -39,6 +47,8 @@ source "$top/bench/lib.sh"
 source "$top/tests/helpers/net.bash"
 # shellcheck source=tests/helpers/httpd.bash
 source "$top/tests/helpers/httpd.bash"
+# shellcheck source=bench/fleet-bucket.sh
+source "$here/fleet-bucket.sh"
 
 [[ $names =~ ^[1-9][0-9]*$ ]] || die "BENCH_NAMES must be a positive number"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
@@ -55,7 +65,7 @@ cc -O2 -Wall -Wextra -o "$build/mkcertdir" "$here/mkcertdir.c" "${ssl_flags[@]}"
 
 scratch_dir certctl-fleet-bench
 work=$WORK
-trap 'httpd_stop; scratch_cleanup "$work"' EXIT
+trap 'httpd_stop; bucket_stop; scratch_cleanup "$work"' EXIT
 "$build/mkcertdir" "$work" "$names" >/dev/null || die "mkcertdir failed"
 certdir=$work/certdir
 store=$work/store
@@ -67,6 +77,11 @@ done
 # Published a day ago, fetched since: If-Modified-Since is later than the
 # store's Last-Modified, as for any fleet server.
 touch -d '1 day ago' "$store"/*.pem
+
+if [[ $cases == *" bucket "* ]]; then
+    bucket_case
+fi
+[[ $cases == *" http "* ]] || exit 0
 
 # The store's own TLS certificate, for 127.0.0.1.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \

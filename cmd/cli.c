@@ -7,6 +7,7 @@
 
 #include "certctl/log.h"
 #include "certctl/number.h"
+#include "certctl/publish.h"
 #include "cli.h"
 
 #define DEFAULT_CONFIG "/etc/certctl.conf"
@@ -211,4 +212,27 @@ int cli_exit_code(size_t changed, size_t failed)
 	if (changed > 0)
 		return EXIT_CHANGED;
 	return failed > 0 ? EXIT_FAILED : EXIT_UNCHANGED;
+}
+
+int cli_publish(struct cli *cli, struct cc_store *store, const char *name, time_t now)
+{
+	struct cc_publish_outcome *out = NULL;
+	struct cc_err err;
+	size_t n = 0;
+	int rc = 0;
+
+	if (cc_publish(store, cli->cfg, name, now, &out, &n, &err) == -1) {
+		cc_error("%s: cannot publish: %s", name, err.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].status == 1)
+			cc_say("published %s to '%s'", name, out[i].store);
+		else if (out[i].status == -1) {
+			cc_error("%s: publish to '%s': %s", name, out[i].store, out[i].error);
+			rc = -1;
+		}
+	}
+	free(out);
+	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "certctl/config.h"
 #include "certctl/store.h"
@@ -78,6 +79,10 @@ int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out
 
 /* 0 when anything changed, else 1 when anything failed, else 10. */
 int cli_exit_code(size_t changed, size_t failed);
+
+/* Publish NAME's live set to the stores of its publish: list that lack it
+ * (a line for each one done, an error for each failure): -1 when one failed. */
+int cli_publish(struct cli *cli, struct cc_store *store, const char *name, time_t now);
 
 /* Print "usage: ..." to stderr, after a usage error. */
 void cli_usage(const char *usage);

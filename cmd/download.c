@@ -48,6 +48,7 @@ struct batch {
 	const struct cc_download_opts *opts;
 	char **names;
 	int *results;                   /* per name: 1 installed, 0 not, -1 failed */
+	int *unpublished;               /* per name: a store did not get it */
 	struct session *sessions;
 	size_t nsessions;
 	/* Sessions are opened (directory, account) by one thread at a time;
@@ -192,6 +193,10 @@ static void download_job(size_t i, void *arg)
 	struct batch *b = arg;
 
 	b->results[i] = download_one(b, b->names[i]);
+	/* Whatever the download did, a store that lacks the live set gets it
+	 * now: a failed publish is tried again on every run. */
+	if (!b->cli->dry_run && cc_config_cert(b->cli->cfg, b->names[i]) != NULL)
+		b->unpublished[i] = cli_publish(b->cli, b->store, b->names[i], b->opts->now) == -1;
 }
 
 int cmd_download(struct cli *cli, int argc, char **argv)
@@ -260,7 +265,8 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 	}
 	b.sessions = calloc(cli->cfg->nsources + 1, sizeof(*b.sessions));
 	b.results = calloc(count, sizeof(*b.results));
-	if (b.sessions == NULL || b.results == NULL) {
+	b.unpublished = calloc(count, sizeof(*b.unpublished));
+	if (b.sessions == NULL || b.results == NULL || b.unpublished == NULL) {
 		cc_error("out of memory");
 		goto out;
 	}
@@ -271,7 +277,7 @@ int cmd_download(struct cli *cli, int argc, char **argv)
 	cc_parallel(count, jobs, download_job, &b);
 	for (size_t i = 0; i < count; i++) {
 		changed += b.results[i] == 1;
-		failed += b.results[i] == -1;
+		failed += b.results[i] == -1 || b.unpublished[i];
 	}
 	rc = cli_exit_code(changed, failed);
 	/* The hooks run with the lock released, so that a hook may run
@@ -288,6 +294,7 @@ out:
 		cc_acme_close(b.sessions[i].acme);
 	free(b.sessions);
 	free(b.results);
+	free(b.unpublished);
 	cc_names_free(b.names, count);
 	cc_trust_free(trust);
 	cc_store_close(b.store);

@@ -122,6 +122,11 @@ static int import_one(struct cli *cli, const char *name, const char *label,
 			goto out;
 		if (res.outcome == CC_INSTALL_DONE)
 			note_import(store, name, &res);
+		/* A new live set goes to the stores of publish: at once; a
+		 * failure is said here (the set is live: exit 0 all the same)
+		 * and retried by the next download. */
+		if (res.outcome == CC_INSTALL_DONE && cli->cfg != NULL)
+			(void)cli_publish(cli, store, name, opts->now);
 	}
 	cc_format_date(res.not_after, date, sizeof(date));
 	if (res.outcome == CC_INSTALL_SAME) {

@@ -10,6 +10,9 @@ packages=(
     libcmocka-dev bats bats-assert bats-support bats-file
     openssl python3 jq clang libclang-rt-14-dev valgrind
     pebble nginx-light haproxy
+    # the S3 bucket of tests/cli/s3.bats: s3rver (npm) behind a botocore
+    # signature check
+    nodejs npm python3-botocore
     # docs and lint
     shellcheck
     # man pages, completions, units, examples (tests/cli/ecosystem.bats)
@@ -23,3 +26,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+# s3rver is not packaged in Debian: the one version the tests know.
+if ! command -v s3rver >/dev/null || [ "$(s3rver --version)" != 3.7.1 ]; then
+    $sudo npm install -g --no-fund --no-audit s3rver@3.7.1
+fi

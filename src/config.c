@@ -14,6 +14,7 @@
 #include "certctl/config.h"
 #include "certctl/domain.h"
 #include "certctl/number.h"
+#include "certctl/secret.h"
 #include "certctl/store.h"
 
 struct ctx {
@@ -290,6 +291,11 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		pol->keep_generations = (unsigned)n;
 		return 0;
 	}
+	if (!strcmp(k, "publish")) {
+		pol->set |= CC_P_PUBLISH;
+		pol->publish_line = (unsigned long)v->start_mark.line + 1;
+		return get_list(c, k, v, &pol->publish, &pol->npublish);
+	}
 	if (!strcmp(k, "files")) {
 		pol->set |= CC_P_FILES;
 		if (v->type != YAML_SEQUENCE_NODE)
@@ -333,7 +339,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 }
 
 #define POLICY_KEYS "key", "renew_before", "source", "files", "owner", "group", \
-	"key_mode", "ocsp", "check", "keep_generations"
+	"key_mode", "ocsp", "check", "keep_generations", "publish"
 
 static int parse_defaults(struct ctx *c, yaml_node_t *n, struct cc_policy *pol)
 {
@@ -398,13 +404,54 @@ static int parse_timeout(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 	return 0;
 }
 
+/* A region or service goes into libcurl's "aws:amz:REGION:SERVICE". */
+static int sigv4_word(const char *s)
+{
+	return s[strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-")] == '\0';
+}
+
+/* aws_sigv4: {region, service, access_key_id_file, secret_access_key_file};
+ * the key files are checked now (a config error), and again when read. */
+static int parse_sigv4(struct ctx *c, yaml_node_t *n, struct cc_source *src)
+{
+	static const char *const keys[] = { "region", "service", "access_key_id_file",
+		"secret_access_key_file", NULL };
+	const char *k;
+	yaml_node_t *v;
+	struct cc_err why;
+
+	if (check_mapping(c, "aws_sigv4", n, keys) == -1)
+		return -1;
+	FOR_PAIRS(c, n, k, v, p) {
+		char **dst = !strcmp(k, "region") ? &src->sigv4_region :
+		    !strcmp(k, "service") ? &src->sigv4_service :
+		    !strcmp(k, "access_key_id_file") ? &src->sigv4_key_id_file :
+		    &src->sigv4_secret_file;
+		if (get_string(c, k, v, dst) == -1)
+			return -1;
+		if ((dst == &src->sigv4_region || dst == &src->sigv4_service) &&
+		    !sigv4_word(*dst))
+			return fail(c, v, "key '%s' must be lower-case letters, digits and '-'", k);
+		if ((dst == &src->sigv4_key_id_file || dst == &src->sigv4_secret_file) &&
+		    cc_secret_check(*dst, k, &why) == -1)
+			return fail(c, v, "%s", why.msg);
+	}
+	if (src->sigv4_region == NULL || src->sigv4_key_id_file == NULL ||
+	    src->sigv4_secret_file == NULL)
+		return fail(c, n, "'aws_sigv4' needs 'region', 'access_key_id_file' and "
+		    "'secret_access_key_file'");
+	if (src->sigv4_service == NULL && (src->sigv4_service = strdup("s3")) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	return 0;
+}
+
 static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
     struct cc_source *src)
 {
 	static const char *const acme_keys[] = { "type", "directory", "contact", "agree_tos",
 		"ca_file", "challenge", "eab", "preferred_chain", "timeout", NULL };
 	static const char *const http_keys[] = { "type", "url", "ca_file",
-		"bearer_token_file", "client_cert", "client_key", "timeout", NULL };
+		"bearer_token_file", "client_cert", "client_key", "timeout", "aws_sigv4", NULL };
 	static const char *const eab_keys[] = { "kid", "hmac_key", NULL };
 	const char *k, *type = NULL, *ek;
 	yaml_node_t *v, *ev;
@@ -434,6 +481,8 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
 			rc = parse_challenge(c, v, src);
 		else if (!strcmp(k, "timeout"))
 			rc = parse_timeout(c, v, src);
+		else if (!strcmp(k, "aws_sigv4"))
+			rc = parse_sigv4(c, v, src);
 		else if (!strcmp(k, "eab")) {
 			if ((rc = check_mapping(c, k, v, eab_keys)) == 0)
 				FOR_PAIRS(c, v, ek, ev, q)
@@ -582,6 +631,13 @@ static int check_policy(struct ctx *c, const char *where, const struct cc_policy
 	if (pol->source != NULL && cc_config_source(cfg, pol->source) == NULL)
 		return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
 		    "'sources'", c->path, pol->source_line, where, pol->source);
+	for (size_t i = 0; i < pol->npublish; i++) {
+		const struct cc_source *store = cc_config_source(cfg, pol->publish[i]);
+
+		if (store == NULL || store->type != CC_SOURCE_HTTP)
+			return cc_err_set(c->err, "%s:%lu: %s: publish: '%s' is not an http source "
+			    "under 'sources'", c->path, pol->publish_line, where, pol->publish[i]);
+	}
 	return 0;
 }
 

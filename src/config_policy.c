@@ -21,6 +21,7 @@ static void free_policy(struct cc_policy *p)
 	free(p->source);
 	free(p->owner);
 	free(p->group);
+	free_list(p->publish, p->npublish);
 }
 
 void cc_config_free(struct cc_config *cfg)
@@ -31,7 +32,9 @@ void cc_config_free(struct cc_config *cfg)
 		struct cc_source *s = &cfg->sources[i];
 		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
 			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
-			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file };
+			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file,
+			s->sigv4_region, s->sigv4_service, s->sigv4_key_id_file,
+			s->sigv4_secret_file };
 		for (size_t j = 0; j < sizeof(strings) / sizeof(strings[0]); j++)
 			free(strings[j]);
 		free_list(s->contact, s->ncontact);
@@ -96,6 +99,10 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->check_crit = src->check_crit;
 	if (s & CC_P_KEEP)
 		dst->keep_generations = src->keep_generations;
+	if (s & CC_P_PUBLISH) {
+		dst->publish = src->publish;
+		dst->npublish = src->npublish;
+	}
 	dst->set |= s;
 }
 

@@ -14,6 +14,7 @@
 #include "certctl/revocation.h"
 #include "certctl/staple.h"
 #include "certctl/probe.h"
+#include "certctl/publish.h"
 
 #define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
 #define PENDING_MAX_AGE (7 * 86400)
@@ -371,6 +372,31 @@ static void check_pending(struct run *r)
 	cc_set_free(&pending);
 }
 
+/* Whether each store of the publish: list has the live fullchain. */
+static void check_publish(struct run *r, json_t *state)
+{
+	const struct cc_file *full = &r->set.files[CC_F_FULLCHAIN];
+	const char *error;
+	char date[32];
+	time_t when;
+
+	for (size_t i = 0; full->present && i < r->policy.npublish; i++) {
+		const char *store = r->policy.publish[i];
+
+		if (cc_publish_status(state, store, full->data, full->len, &when, &error) == 1) {
+			cc_format_date(when, date, sizeof(date));
+			add(r, CC_OK, "store '%s' got the live certificate on %s", store, date);
+		} else if (when == 0) {
+			add(r, CC_WARNING, "publish to '%s' pending: not tried yet (run certctl "
+			    "download)", store);
+		} else {
+			cc_format_date(when, date, sizeof(date));
+			add(r, CC_WARNING, "publish to '%s' pending: last tried on %s%s%s", store,
+			    date, error ? ": " : "", error ? error : "");
+		}
+	}
+}
+
 static void check_state(struct run *r)
 {
 	static const char *const ops[] = { "download", "staple", "import" };
@@ -400,6 +426,7 @@ static void check_state(struct run *r)
 			add(r, CC_CRITICAL, "revoked (the OCSP responder said so at the last "
 			    "staple attempt)");
 	}
+	check_publish(r, state);
 	json_decref(state);
 }
 

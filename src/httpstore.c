@@ -12,6 +12,7 @@
 #include "certctl/httpstore.h"
 #include "certctl/keygen.h"
 #include "certctl/rollback.h"
+#include "certctl/secret.h"
 #include "certctl/x509.h"
 
 #define STORE_MAX_BODY (1024 * 1024)
@@ -82,7 +83,7 @@ static int current_key(struct cc_store *store, const char *name, char spki[65], 
 
 /* The path of a file:// URL: RFC 8089 allows an empty host or
  * "localhost", and nothing else names this machine. */
-static const char *file_url_path(const char *url)
+const char *cc_httpstore_file_path(const char *url)
 {
 	const char *path = url + strlen("file://");
 
@@ -111,27 +112,92 @@ static int read_file_store(const char *path, struct cc_http_response *resp,
 	return 0;
 }
 
-/* "Authorization: Bearer ..." from a file only its owner can read. */
-static int bearer_header(const char *path, struct cc_buf *out, struct cc_err *err)
+int cc_store_auth_open(const struct cc_source *src, const char *url,
+    struct cc_store_auth *auth, struct cc_http_opts *http, struct cc_err *err)
 {
-	struct cc_buf token = { 0 };
-	struct stat st;
+	char key_id[CC_SECRET_MAX], secret[CC_SECRET_MAX];
+	int rc = -1;
 
-	if (stat(path, &st) == -1)
-		return cc_err_errno(err, errno, "cannot read bearer_token_file '%s'", path);
-	if (st.st_mode & 077)
-		return cc_err_set(err, "bearer_token_file '%s' is readable by group or others "
-		    "(mode %04o); refusing to use it", path, (unsigned)(st.st_mode & 07777));
-	if (cc_buf_read_file(&token, path, 4096, err) == -1)
-		return -1;
-	token.data[strcspn(token.data, "\r\n")] = '\0';
-	if (token.data[0] == '\0' || cc_buf_printf(out, "Authorization: Bearer %s",
-	    token.data) == -1) {
-		cc_buf_free(&token);
-		return cc_err_set(err, "bearer_token_file '%s' is empty", path);
+	memset(auth, 0, sizeof(*auth));
+	http->ca_file = src->ca_file;
+	http->client_cert = src->client_cert;
+	http->client_key = src->client_key;
+	http->connect_timeout = src->connect_timeout;
+	http->total_timeout = src->total_timeout;
+	if ((src->bearer_token_file != NULL || src->client_cert != NULL) &&
+	    strncmp(url, "https://", 8) != 0)
+		return cc_err_set(err, "'%s': a bearer token or client certificate is only sent "
+		    "over https", url);
+	if (src->bearer_token_file != NULL) {
+		if (cc_secret_read(src->bearer_token_file, "bearer_token_file", secret,
+		    sizeof(secret), err) == -1)
+			goto out;
+		snprintf(auth->bearer, sizeof(auth->bearer), "Authorization: Bearer %s", secret);
 	}
-	cc_buf_free(&token);
-	return 0;
+	/* A SigV4 signature does not give the secret away: plain http too. */
+	if (src->sigv4_region != NULL) {
+		if (cc_secret_read(src->sigv4_key_id_file, "access_key_id_file", key_id,
+		    sizeof(key_id), err) == -1 ||
+		    cc_secret_read(src->sigv4_secret_file, "secret_access_key_file", secret,
+		    sizeof(secret), err) == -1)
+			goto out;
+		snprintf(auth->provider, sizeof(auth->provider), "aws:amz:%s:%s",
+		    src->sigv4_region, src->sigv4_service);
+		snprintf(auth->userpwd, sizeof(auth->userpwd), "%s:%s", key_id, secret);
+		http->aws_sigv4 = auth->provider;
+		http->userpwd = auth->userpwd;
+	}
+	rc = 0;
+out:
+	cc_secret_wipe(key_id, sizeof(key_id));
+	cc_secret_wipe(secret, sizeof(secret));
+	if (rc == -1)
+		cc_store_auth_close(auth);
+	return rc;
+}
+
+void cc_store_auth_close(struct cc_store_auth *auth)
+{
+	cc_secret_wipe(auth, sizeof(*auth));
+}
+
+/* The <Code> of an S3 error document, when the body is one. */
+static const char *s3_code(const struct cc_buf *body, char *out, size_t len)
+{
+	const char *p, *end;
+	size_t n;
+
+	if (body->data == NULL || (p = strstr(body->data, "<Code>")) == NULL)
+		return NULL;
+	p += strlen("<Code>");
+	n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.");
+	end = p + n;
+	if (n == 0 || n >= len || strncmp(end, "</Code>", 7) != 0)
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}
+
+void cc_store_status_error(const char *url, const struct cc_http_response *resp,
+    const struct cc_source *src, struct cc_err *err)
+{
+	char code[64];
+	const char *hint = "";
+
+	if (s3_code(&resp->body, code, sizeof(code)) == NULL)
+		code[0] = '\0';
+	if (!strcmp(code, "RequestTimeTooSkewed"))
+		hint = ": this host's clock is off";
+	else if (!strcmp(code, "SignatureDoesNotMatch"))
+		hint = ": check secret_access_key_file and region";
+	else if (!strcmp(code, "InvalidAccessKeyId"))
+		hint = ": check access_key_id_file";
+	else if (resp->status == 401 || resp->status == 403)
+		hint = src->sigv4_region != NULL ? ": check the key's permissions" :
+		    ": check bearer_token_file or the client certificate";
+	cc_err_set(err, "'%s' answered HTTP %ld%s%s%s%s", url, resp->status,
+	    code[0] ? " (" : "", code, code[0] ? ")" : "", hint);
 }
 
 /* RFC 9110 8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc
@@ -252,10 +318,9 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 {
 	struct cc_install_opts iopts = { .cfg = opts->cfg, .trust = opts->trust, .now = opts->now,
 		.force = opts->force, .dry_run = opts->dry_run };
-	struct cc_http_opts http = { .ca_file = src->ca_file, .client_cert = src->client_cert,
-		.client_key = src->client_key, .max_body = STORE_MAX_BODY, .allow_file = 1,
-		.connect_timeout = src->connect_timeout, .total_timeout = src->total_timeout };
-	struct cc_buf auth = { 0 }, etag = { 0 }, since = { 0 };
+	struct cc_http_opts http = { .max_body = STORE_MAX_BODY, .allow_file = 1 };
+	struct cc_store_auth auth;
+	struct cc_buf etag = { 0 }, since = { 0 };
 	struct cc_http_response resp = { 0 };
 	struct cc_candidate cand = { .name = name };
 	const char *headers[4] = { NULL }, *path = NULL;
@@ -263,26 +328,20 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 	int pending, n = 0, is_file, rc = -1, rolled, hold;
 
 	memset(res, 0, sizeof(*res));
+	memset(&auth, 0, sizeof(auth));
 	if (current_key(store, name, spki, &pending, err) == -1 ||
 	    cc_httpstore_url(src->url, name, spki, url, sizeof(url), err) == -1)
 		return -1;
 	is_file = strncmp(url, "file://", 7) == 0;
-	if (is_file && (path = file_url_path(url)) == NULL) {
+	if (is_file && (path = cc_httpstore_file_path(url)) == NULL) {
 		cc_err_set(err, "'%s': a file:// URL names a path on this machine "
 		    "(file:///path or file://localhost/path)", url);
 		goto out;
 	}
-	if ((src->bearer_token_file != NULL || src->client_cert != NULL) &&
-	    strncmp(url, "https://", 8) != 0) {
-		cc_err_set(err, "'%s': a bearer token or client certificate is only sent over "
-		    "https", url);
+	if (cc_store_auth_open(src, url, &auth, &http, err) == -1)
 		goto out;
-	}
-	if (src->bearer_token_file != NULL) {
-		if (bearer_header(src->bearer_token_file, &auth, err) == -1)
-			goto out;
-		headers[n++] = auth.data;
-	}
+	if (auth.bearer[0] != '\0')
+		headers[n++] = auth.bearer;
 	/* After a rollback the store may still offer the set rolled back
 	 * from: it is not taken again until the live one is due, and then
 	 * asked for without the validators (they are that set's). A damaged
@@ -316,9 +375,7 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 		goto out;
 	}
 	if (resp.status != 200) {
-		cc_err_set(err, "'%s' answered HTTP %ld%s", url, resp.status,
-		    resp.status == 401 || resp.status == 403 ? " (check bearer_token_file or "
-		    "the client certificate)" : "");
+		cc_store_status_error(url, &resp, src, err);
 		goto out;
 	}
 	if (cc_certs_parse(resp.body.data, resp.body.len, &cand.certs, err) == -1) {
@@ -346,7 +403,7 @@ int cc_download_http(struct cc_store *store, const struct cc_source *src, const 
 out:
 	sk_X509_pop_free(cand.certs, X509_free);
 	cc_http_response_free(&resp);
-	cc_buf_free(&auth);
+	cc_store_auth_close(&auth);
 	cc_buf_free(&etag);
 	cc_buf_free(&since);
 	return rc;

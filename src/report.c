@@ -40,7 +40,8 @@ enum cc_severity cc_report_worst(const struct cc_health *list, size_t n)
 /* The finding that decided the status, or NULL when all is well. */
 static const struct cc_finding *headline(const struct cc_health *h)
 {
-	for (size_t i = 0; i < h->nfindings; i++)
+	/* An OK finding is a note for -v, never the headline. */
+	for (size_t i = 0; h->status != CC_OK && i < h->nfindings; i++)
 		if (h->findings[i].severity == h->status)
 			return &h->findings[i];
 	return NULL;

@@ -29,7 +29,7 @@ enum {
 	CC_P_KEY = 1 << 0, CC_P_RENEW = 1 << 1, CC_P_SOURCE = 1 << 2, CC_P_FILES = 1 << 3,
 	CC_P_OWNER = 1 << 4, CC_P_GROUP = 1 << 5, CC_P_KEY_MODE = 1 << 6,
 	CC_P_OCSP_MIN = 1 << 7, CC_P_OCSP_PCT = 1 << 8, CC_P_WARN = 1 << 9,
-	CC_P_CRIT = 1 << 10, CC_P_KEEP = 1 << 11,
+	CC_P_CRIT = 1 << 10, CC_P_KEEP = 1 << 11, CC_P_PUBLISH = 1 << 12,
 };
 
 struct cc_policy {
@@ -47,6 +47,9 @@ struct cc_policy {
 	long check_warn;                /* seconds */
 	long check_crit;                /* seconds */
 	unsigned keep_generations;      /* installed generations kept, live included */
+	char **publish;                 /* http sources each new live set is written to */
+	size_t npublish;
+	unsigned long publish_line;     /* where publish: was given, for errors */
 };
 
 enum cc_source_type { CC_SOURCE_ACME, CC_SOURCE_HTTP };
@@ -71,6 +74,10 @@ struct cc_source {
 	char *bearer_token_file;
 	char *client_cert;
 	char *client_key;
+	char *sigv4_region;     /* aws_sigv4: sign with libcurl's SigV4 */
+	char *sigv4_service;
+	char *sigv4_key_id_file;
+	char *sigv4_secret_file;
 	/* both */
 	char *ca_file;
 	long connect_timeout;   /* seconds; 0: the source type's default */

@@ -20,6 +20,8 @@ struct cc_http_opts {
 	const char *client_key;
 	int allow_file;         /* file:// URLs too (mounted shares) */
 	const char *const *headers; /* extra request headers, NULL-terminated */
+	const char *aws_sigv4;  /* "aws:amz:REGION:SERVICE": libcurl signs (SigV4) */
+	const char *userpwd;    /* with aws_sigv4: "KEY_ID:SECRET" */
 };
 
 struct cc_http_response {
@@ -44,6 +46,10 @@ int cc_http_get(const char *url, const struct cc_http_opts *opts,
     struct cc_http_response *resp, struct cc_err *err);
 /* POST BODY as CONTENT_TYPE; otherwise as cc_http_get. */
 int cc_http_post(const char *url, const char *content_type, const void *body, size_t len,
+    const struct cc_http_opts *opts, struct cc_http_response *resp, struct cc_err *err);
+/* PUT BODY as CONTENT_TYPE (redirects are not followed); otherwise as
+ * cc_http_get. */
+int cc_http_put(const char *url, const char *content_type, const void *body, size_t len,
     const struct cc_http_opts *opts, struct cc_http_response *resp, struct cc_err *err);
 void cc_http_response_free(struct cc_http_response *resp);
 

@@ -20,6 +20,7 @@ bats_require_minimum_version 1.5.0
 setup() {
     load ../helpers/common
     load ../helpers/httpd
+    load ../helpers/fleet
     common_setup
     W=$BATS_TEST_TMPDIR
     DOCROOT=$W/store
@@ -64,11 +65,6 @@ store_start() {
     fleet_config "$URL" "${2:-}"
 }
 
-# spki_of KEYFILE: hex SHA-256 of the key's DER SubjectPublicKeyInfo.
-spki_of() {
-    openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d' ' -f1
-}
-
 # publish CERT HASH [CHAIN]: what the publisher does: CERT + CHAIN (default
 # the intermediate) at web1/HASH.pem in the docroot, replaced by rename.
 # Each publication gets its own mtime (nginx's ETag is mtime + size: two
@@ -105,27 +101,6 @@ first_install() {
     run --separate-stderr "$CERTCTL" download web1
     assert_success
     assert_equal "$(readlink "$CERTDIR/web1")" ".live/web1.g0001"
-}
-
-# Everything but .state (where a failed attempt is recorded).
-live_sum() {
-    tree_sum "$CERTDIR" | grep -Ev '^\.state(/| )'
-}
-
-# rejected TEXT [ARGS...]: `certctl download web1` (with ARGS before it)
-# exits 1 with nothing on stdout and one line on stderr naming web1 and
-# containing TEXT; nothing but .state changes.
-rejected() {
-    local text=$1 before
-    shift
-    before=$(live_sum)
-    run --separate-stderr "$CERTCTL" "$@" download web1
-    assert_failure 1
-    assert_output ""
-    assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
-    [[ $stderr == *web1:* ]] || fail "stderr does not name web1: $stderr"
-    [[ $stderr == *"$text"* ]] || fail "stderr lacks '$text': $stderr"
-    assert_equal "$(live_sum)" "$before"
 }
 
 # requests: the status codes nginx answered, one a line, oldest first.

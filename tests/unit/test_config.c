@@ -9,6 +9,7 @@
  * skipped when CERTCTL_SRC (the source root) is not set.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -804,6 +805,102 @@ static void test_err_cert_undefined_source(void **state)
 	    "    source: nosuch\n", 6, "source", "'nosuch'");
 }
 
+/* --- object storage: aws_sigv4 and publish ---------------------------------- */
+
+/* A key file in tmpdir with MODE; its path goes to OUT. */
+static void key_file(const char *name, mode_t mode, char *out, size_t len)
+{
+	int fd;
+
+	assert_true(snprintf(out, len, "%s/%s", tmpdir, name) < (int)len);
+	unlink(out);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "AKIAEXAMPLE\n", 12), 12);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+static void test_sigv4_and_publish(void **state)
+{
+	char id[PATH_MAX], secret[PATH_MAX], text[3 * PATH_MAX];
+	const struct cc_source *src;
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	key_file("s3.id", 0600, id, sizeof(id));
+	key_file("s3.secret", 0400, secret, sizeof(secret));
+	/* Flow and block style, the service left to its default. */
+	snprintf(text, sizeof(text), "defaults:\n"
+	    "  publish: [bucket]\n"
+	    "sources:\n"
+	    "  bucket:\n"
+	    "    type: http\n"
+	    "    url: https://certs.s3.eu-west-1.amazonaws.com/{name}.pem\n"
+	    "    aws_sigv4: {region: eu-west-1, access_key_id_file: %s,\n"
+	    "      secret_access_key_file: %s}\n"
+	    "  share: {type: http, url: \"file:///srv/certs/{name}.pem\"}\n"
+	    "certificates:\n"
+	    "  www.example.com: {publish: [bucket, share]}\n"
+	    "  mail.example.com:\n", id, secret);
+	cfg = load_ok(text);
+	src = cc_config_source(cfg, "bucket");
+	assert_non_null(src);
+	assert_string_equal(src->sigv4_region, "eu-west-1");
+	assert_string_equal(src->sigv4_service, "s3");        /* the default */
+	assert_string_equal(src->sigv4_key_id_file, id);
+	assert_string_equal(src->sigv4_secret_file, secret);
+	assert_null(cc_config_source(cfg, "share")->sigv4_region);
+	cc_config_policy(cfg, "www.example.com", &pol);
+	assert_int_equal(pol.npublish, 2);
+	assert_string_equal(pol.publish[1], "share");
+	cc_config_policy(cfg, "mail.example.com", &pol);
+	assert_int_equal(pol.npublish, 1);
+	assert_ptr_equal(pol.publish, cfg->defaults.publish);
+	cc_config_policy(NULL, "mail.example.com", &pol);
+	assert_int_equal(pol.npublish, 0);
+}
+
+/* A bucket source whose aws_sigv4 mapping is SIGV4 (line 5), in TEXT. */
+#define BUCKET_WITH(sigv4) "sources:\n  bucket:\n    type: http\n" \
+	"    url: https://certs.example/{name}.pem\n    aws_sigv4: " sigv4
+
+static void test_err_sigv4(void **state)
+{
+	char id[PATH_MAX], secret[PATH_MAX], text[3 * PATH_MAX];
+
+	(void)state;
+	key_file("s3.id", 0600, id, sizeof(id));
+	key_file("s3.secret", 0640, secret, sizeof(secret));
+	snprintf(text, sizeof(text), BUCKET_WITH("\n      region: eu-west-1\n"
+	    "      access_key_id_file: %s\n      secret_access_key_file: %s\n"), id, secret);
+	expect_error(text, 8, "secret_access_key_file", "readable by group or others",
+	    "(mode 0640)");
+	expect_error(BUCKET_WITH("{region: eu-west-1}\n"), 5, "'aws_sigv4' needs");
+	expect_error(BUCKET_WITH("{region: \"eu:west\"}\n"), 5, "key 'region' must be");
+	/* Signing is for http stores only. */
+	expect_error("sources:\n"
+	    "  le:\n"
+	    "    type: acme\n"
+	    "    directory: https://acme.example/dir\n"
+	    "    aws_sigv4: {region: eu-west-1}\n", 5, "unknown key 'aws_sigv4'");
+}
+
+static void test_err_publish(void **state)
+{
+	(void)state;
+	expect_error("sources:\n"
+	    "  le: {type: acme, directory: \"https://acme.example/dir\"}\n"
+	    "certificates:\n"
+	    "  www.example.com:\n"
+	    "    publish: [le]\n", 5, "publish: 'le' is not an http source");
+	expect_error("defaults:\n"
+	    "  publish: [nosuch]\n", 2, "defaults", "'nosuch'");
+	expect_error("defaults:\n"
+	    "  publish: bucket\n", 2, "key 'publish' must be a list");
+}
+
 /* --- errors: certificates --------------------------------------------------- */
 
 static void test_err_invalid_cert_name(void **state)
@@ -976,6 +1073,9 @@ int main(void)
 		T(test_err_second_document),
 		T(test_err_missing_file),
 		T(test_err_top_level_list),
+		T(test_sigv4_and_publish),
+		T(test_err_sigv4),
+		T(test_err_publish),
 #undef T
 	};
 
