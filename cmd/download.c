@@ -39,6 +39,7 @@ struct session {
 	const struct cc_source *src;
 	struct cc_acme *acme;
 	int failed;                     /* opening it failed: skip its names */
+	long retry_after;               /* the CA's, when opening it failed */
 };
 
 /* One run over many names, shared by the worker threads. */
@@ -57,17 +58,22 @@ struct batch {
 
 /* The ACME session of SRC, opened on first use and reused. */
 static struct cc_acme *session_for(struct session *sessions, size_t *n,
-    const struct cc_source *src, struct cc_store *store, struct cc_err *err)
+    const struct cc_source *src, struct cc_store *store, long *retry_after,
+    struct cc_err *err)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (sessions[i].src == src) {
-			if (sessions[i].failed)
+			if (sessions[i].failed) {
 				cc_err_set(err, "source '%s' is unavailable (see above)", src->name);
+				*retry_after = sessions[i].retry_after;
+			}
 			return sessions[i].acme;
 		}
 	sessions[*n].src = src;
-	if (cc_acme_open(src, store, &sessions[*n].acme, err) == -1)
+	if (cc_acme_open(src, store, &sessions[*n].acme, err) == -1) {
 		sessions[*n].failed = 1;
+		cc_acme_open_outage(&sessions[*n].retry_after);
+	}
 	return sessions[(*n)++].acme;
 }
 
@@ -124,7 +130,8 @@ static int download_one(struct batch *b, const char *name)
 	struct cc_policy pol;
 	struct cc_acme *acme;
 	struct cc_err err;
-	char reason[160], date[32];
+	char reason[160], date[32], note[256];
+	int urgent;
 
 	cc_config_policy(cli->cfg, name, &pol);
 	if (conf == NULL) {
@@ -161,13 +168,30 @@ static int download_one(struct batch *b, const char *name)
 			cc_say("would download %s (%s)", name, reason);
 			return 1;
 		}
+		if (!opts->force && cc_download_backoff(store, name, opts, &urgent, note,
+		    sizeof(note))) {
+			/* Not an attempt: nothing is recorded. Near expiry the
+			 * skip is a failure, so that cron does not see success. */
+			if (urgent) {
+				cc_error("%s: due (%s) but not tried: %s", name, reason, note);
+				return -1;
+			}
+			cc_say("%s: due (%s) but not tried: %s", name, reason, note);
+			return 0;
+		}
 		cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
 		pthread_mutex_lock(&b->sessions_lock);
-		acme = session_for(b->sessions, &b->nsessions, src, store, &err);
+		acme = session_for(b->sessions, &b->nsessions, src, store, &res.retry_after, &err);
 		pthread_mutex_unlock(&b->sessions_lock);
-		if (acme == NULL || cc_download_acme(store, acme, name, opts, &res, &err) == -1)
-			goto fail;
+		if (acme == NULL || cc_download_acme(store, acme, name, opts, &res, &err) == -1) {
+			cc_error("%s: %s", name, err.msg);
+			cc_download_record(store, name, opts->now, err.msg);
+			cc_download_note_backoff(store, name, opts->now, res.retry_after);
+			return -1;
+		}
 		cc_download_record(store, name, opts->now, NULL);
+		cc_download_note_issued(store, name, res.install.generation, src->name,
+		    cc_config_profile(cli->cfg, name));
 		if (res.install.outcome == CC_INSTALL_SAME)
 			return 0;
 	}

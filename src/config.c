@@ -269,6 +269,10 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 		pol->source_line = (unsigned long)v->start_mark.line + 1;
 		return get_string(c, k, v, &pol->source);
 	}
+	if (!strcmp(k, "profile")) {
+		pol->set |= CC_P_PROFILE;
+		return get_string(c, k, v, &pol->profile);
+	}
 	if (!strcmp(k, "owner")) {
 		pol->set |= CC_P_OWNER;
 		return get_string(c, k, v, &pol->owner);
@@ -333,7 +337,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 }
 
 #define POLICY_KEYS "key", "renew_before", "source", "files", "owner", "group", \
-	"key_mode", "ocsp", "check", "keep_generations"
+	"key_mode", "ocsp", "check", "keep_generations", "profile"
 
 static int parse_defaults(struct ctx *c, yaml_node_t *n, struct cc_policy *pol)
 {
@@ -402,7 +406,7 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
     struct cc_source *src)
 {
 	static const char *const acme_keys[] = { "type", "directory", "contact", "agree_tos",
-		"ca_file", "challenge", "eab", "preferred_chain", "timeout", NULL };
+		"ca_file", "challenge", "eab", "preferred_chain", "profile", "timeout", NULL };
 	static const char *const http_keys[] = { "type", "url", "ca_file",
 		"bearer_token_file", "client_cert", "client_key", "timeout", NULL };
 	static const char *const eab_keys[] = { "kid", "hmac_key", NULL };
@@ -444,6 +448,7 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
 			char **dst = !strcmp(k, "directory") ? &src->directory :
 			    !strcmp(k, "ca_file") ? &src->ca_file :
 			    !strcmp(k, "preferred_chain") ? &src->preferred_chain :
+			    !strcmp(k, "profile") ? &src->profile :
 			    !strcmp(k, "url") ? &src->url :
 			    !strcmp(k, "bearer_token_file") ? &src->bearer_token_file :
 			    !strcmp(k, "client_cert") ? &src->client_cert : &src->client_key;

@@ -21,6 +21,7 @@ static void free_policy(struct cc_policy *p)
 	free(p->source);
 	free(p->owner);
 	free(p->group);
+	free(p->profile);
 }
 
 void cc_config_free(struct cc_config *cfg)
@@ -30,7 +31,7 @@ void cc_config_free(struct cc_config *cfg)
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct cc_source *s = &cfg->sources[i];
 		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
-			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
+			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain, s->profile,
 			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file };
 		for (size_t j = 0; j < sizeof(strings) / sizeof(strings[0]); j++)
 			free(strings[j]);
@@ -96,6 +97,8 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->check_crit = src->check_crit;
 	if (s & CC_P_KEEP)
 		dst->keep_generations = src->keep_generations;
+	if (s & CC_P_PROFILE)
+		dst->profile = src->profile;
 	dst->set |= s;
 }
 
@@ -106,7 +109,8 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 	memset(out, 0, sizeof(*out));
 	out->key.type = CC_KEY_EC;
 	snprintf(out->key.curve, sizeof(out->key.curve), "P-256");
-	out->renew_before.percent = 100.0 / 3;
+	/* renew_before unset: cc_renew_margin's rule (a third, half for
+	 * short lifetimes). */
 	out->key_mode = 0600;
 	out->ocsp_min_validity = 3 * 86400;
 	out->ocsp_min_validity_percent = 42.8;
@@ -118,4 +122,16 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 	if (cert != NULL)
 		overlay(out, &cert->policy);
 	out->set = 0;
+}
+
+const char *cc_config_profile(const struct cc_config *cfg, const char *name)
+{
+	const struct cc_source *src;
+	struct cc_policy pol;
+
+	cc_config_policy(cfg, name, &pol);
+	if (pol.profile != NULL)
+		return pol.profile;
+	src = cc_config_source(cfg, pol.source);
+	return src != NULL && src->type == CC_SOURCE_ACME ? src->profile : NULL;
 }

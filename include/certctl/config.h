@@ -29,7 +29,7 @@ enum {
 	CC_P_KEY = 1 << 0, CC_P_RENEW = 1 << 1, CC_P_SOURCE = 1 << 2, CC_P_FILES = 1 << 3,
 	CC_P_OWNER = 1 << 4, CC_P_GROUP = 1 << 5, CC_P_KEY_MODE = 1 << 6,
 	CC_P_OCSP_MIN = 1 << 7, CC_P_OCSP_PCT = 1 << 8, CC_P_WARN = 1 << 9,
-	CC_P_CRIT = 1 << 10, CC_P_KEEP = 1 << 11,
+	CC_P_CRIT = 1 << 10, CC_P_KEEP = 1 << 11, CC_P_PROFILE = 1 << 12,
 };
 
 struct cc_policy {
@@ -47,6 +47,7 @@ struct cc_policy {
 	long check_warn;                /* seconds */
 	long check_crit;                /* seconds */
 	unsigned keep_generations;      /* installed generations kept, live included */
+	char *profile;                  /* ACME profile; NULL: the source's */
 };
 
 enum cc_source_type { CC_SOURCE_ACME, CC_SOURCE_HTTP };
@@ -66,6 +67,7 @@ struct cc_source {
 	char *eab_kid;
 	char *eab_hmac_key;
 	char *preferred_chain;
+	char *profile;          /* ACME profile (meta.profiles) to order; NULL: the CA's default */
 	/* http */
 	char *url;
 	char *bearer_token_file;
@@ -106,6 +108,10 @@ const struct cc_source *cc_config_source(const struct cc_config *cfg, const char
 /* Effective policy for NAME: built-in defaults < defaults: < the entry.
  * Strings are borrowed from CFG. CFG may be NULL. */
 void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out);
+
+/* The ACME profile NAME's orders ask for: the entry's (or defaults')
+ * profile, else its source's, else NULL. */
+const char *cc_config_profile(const struct cc_config *cfg, const char *name);
 
 /* The longest duration a config value may give (about 273 years). */
 #define CC_DURATION_MAX (100000L * 86400)
