@@ -186,7 +186,11 @@ static int download_one(struct batch *b, const char *name)
 		if (acme == NULL || cc_download_acme(store, acme, name, opts, &res, &err) == -1) {
 			cc_error("%s: %s", name, err.msg);
 			cc_download_record(store, name, opts->now, err.msg);
-			cc_download_note_backoff(store, name, opts->now, res.retry_after);
+			/* Only what the CA refused backs off: a local
+			 * problem, once mended, is tried at the next run. */
+			if (acme == NULL || res.ca_failed)
+				cc_download_note_backoff(store, name, src->name, opts->now,
+				    res.retry_after);
 			return -1;
 		}
 		cc_download_record(store, name, opts->now, NULL);

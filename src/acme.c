@@ -42,13 +42,14 @@ struct cc_acme {
 
 /* Why this thread's last request failed, for a caller that may turn to
  * another CA or wait (cc_acme_order, cc_acme_open_outage). */
-static __thread struct { int outage; long retry_after; } last_failure;
+static __thread struct { int from_ca; int outage; long retry_after; } last_failure;
 
 /* RESP NULL: no answer at all. */
 static void note_failure(const struct cc_http_response *resp, const char *type)
 {
 	char after[64];
 
+	last_failure.from_ca = 1;
 	last_failure.outage = acme_is_outage(resp != NULL ? resp->status : 0, type);
 	if (resp == NULL || cc_http_header(resp, "retry-after", 0, after, sizeof(after)) == NULL ||
 	    cc_retry_after(after, time(NULL), &last_failure.retry_after) == -1)
@@ -290,8 +291,7 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 	a->http.ca_file = src->ca_file;
 	a->http.connect_timeout = src->connect_timeout ? src->connect_timeout : 10;
 	a->http.total_timeout = src->total_timeout ? src->total_timeout : 60;
-	last_failure.outage = 0;
-	last_failure.retry_after = 0;
+	memset(&last_failure, 0, sizeof(last_failure));
 	if (cc_http_get(src->directory, &a->http, &resp, err) == -1) {
 		note_failure(NULL, NULL);
 		cc_err_prefix(err, "acme: directory '%s'", src->directory);
@@ -461,9 +461,11 @@ static int wait_valid(struct cc_acme *a, const struct pending_answer *ans, struc
 		goto out;
 	if (strcmp(z.status, "valid") == 0)
 		rc = 0;
-	else
+	else {
+		last_failure.from_ca = 1;
 		cc_err_set(err, "acme: the challenge for '%s' failed: %s", ans->domain,
 		    z.error ? z.error : z.status);
+	}
 out:
 	json_decref(authz);
 	return rc;
@@ -562,8 +564,7 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	size_t i, nanswers = 0;
 	int rc = -1;
 
-	last_failure.outage = 0;
-	last_failure.retry_after = 0;
+	memset(&last_failure, 0, sizeof(last_failure));
 	if (ord->profile != NULL &&
 	    acme_profile_offered(a->dir, a->src->name, ord->profile, err) == -1) {
 		json_decref(ids);
@@ -611,10 +612,13 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	order = NULL;
 	if (poll_status(a, order_url, "pending", "processing", &order, err) == -1)
 		goto out;
-	if (acme_order_done(order, &o, err) == -1)
+	if (acme_order_done(order, &o, err) == -1) {
+		last_failure.from_ca = 1;
 		goto out;
+	}
 	rc = download(a, o.certificate, chain, err);
 out:
+	ord->ca_failed = rc == -1 && last_failure.from_ca;
 	ord->outage = rc == -1 && last_failure.outage;
 	ord->retry_after = rc == -1 ? last_failure.retry_after : 0;
 	for (i = 0; i < nanswers; i++) {

@@ -218,7 +218,7 @@ int cc_download_due(struct cc_store *store, const char *name,
 	struct cc_policy pol;
 	json_t *state = NULL;
 	long lifetime, margin;
-	char left[32], at[32];
+	char at[32];
 	int due = 1;
 
 	cc_config_policy(opts->cfg, name, &pol);
@@ -249,9 +249,8 @@ int cc_download_due(struct cc_store *store, const char *name,
 	lifetime = (long)(f.not_after - f.not_before);
 	margin = cc_renew_margin(lifetime, &pol.renew_before);
 	if (f.not_after - opts->now <= margin) {
-		snprintf(reason, len, "%s of validity left (renewed at %s)",
-		    cc_span_text(f.not_after - opts->now, left, sizeof(left)),
-		    cc_span_text(margin, at, sizeof(at)));
+		snprintf(reason, len, "less than %s of validity left",
+		    cc_span_text(margin + 1, at, sizeof(at)));
 		goto out;
 	}
 	if (!profile_matches(opts->cfg, name, state, f.generation, reason, len))
@@ -282,7 +281,8 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 	time_t next;
 	char date[32];
 	long margin, failures;
-	int waiting = 0;
+	struct tm tm;
+	int waiting = 0, same;
 
 	*urgent = 0;
 	if (cc_store_state_read(store, name, &state, NULL) == -1)
@@ -290,21 +290,25 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 	op = json_object_get(state, "download");
 	next = (time_t)json_integer_value(json_object_get(op, "next_attempt"));
 	failures = (long)json_integer_value(json_object_get(op, "failures"));
+	cc_config_policy(opts->cfg, name, &pol);
+	/* Another source configured since: a new start. */
+	same = pol.source != NULL &&
+	    json_string_value(json_object_get(op, "failed_source")) != NULL &&
+	    strcmp(json_string_value(json_object_get(op, "failed_source")), pol.source) == 0;
 	json_decref(state);
 	state = NULL;
-	if (next <= opts->now)
+	if (next <= opts->now || !same)
 		return 0;
 	waiting = 1;
-	cc_config_policy(opts->cfg, name, &pol);
 	if (live_facts(store, name, 0, &state, &f, &parsed) == -1 || f.generation == 0) {
 		*urgent = 1;
 	} else {
 		margin = cc_renew_margin((long)(f.not_after - f.not_before), &pol.renew_before);
 		*urgent = f.not_after - opts->now <= margin / 2;
 	}
-	cc_format_date(next, date, sizeof(date));
-	snprintf(note, len, "%ld failed attempts in a row: next attempt at %s (--force to try "
-	    "now)%s", failures, date,
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime_r(&next, &tm));
+	snprintf(note, len, "waiting after %ld failed attempt%s, next at %s (--force to try "
+	    "now)%s", failures, failures == 1 ? "" : "s", date,
 	    *urgent ? "; the certificate is close to expiry or missing" : "");
 	cc_live_facts_free(&f);
 	cc_cert_facts_free(&parsed);
@@ -390,6 +394,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 		goto out;
 	if (cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, &order, &chain,
 	    err) == -1) {
+		res->ca_failed = order.ca_failed;
 		res->outage = order.outage;
 		res->retry_after = order.retry_after;
 		goto out;
@@ -466,8 +471,8 @@ void cc_download_note_issued(struct cc_store *store, const char *name, unsigned 
 	json_decref(state);
 }
 
-void cc_download_note_backoff(struct cc_store *store, const char *name, time_t now,
-    long retry_after)
+void cc_download_note_backoff(struct cc_store *store, const char *name, const char *source,
+    time_t now, long retry_after)
 {
 	json_t *state = NULL, *op;
 	long delay;
@@ -477,7 +482,8 @@ void cc_download_note_backoff(struct cc_store *store, const char *name, time_t n
 	op = json_object_get(state, "download");
 	delay = cc_backoff_delay(json_integer_value(json_object_get(op, "failures")), retry_after);
 	if (json_is_object(op) &&
-	    json_object_set_new(op, "next_attempt", json_integer(now + delay)) == 0)
+	    json_object_set_new(op, "next_attempt", json_integer(now + delay)) == 0 &&
+	    json_object_set_new(op, "failed_source", json_string(source)) == 0)
 		cc_store_state_write(store, name, state, NULL);
 	json_decref(state);
 }

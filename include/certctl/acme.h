@@ -25,6 +25,7 @@ struct cc_acme_order {
 	const char *replaces;   /* RFC 9773 certificate ID, or NULL */
 	const char *profile;    /* ACME profile, or NULL: the CA's default */
 	/* out, after a failure */
+	int ca_failed;          /* the CA refused or failed (not a local problem) */
 	int outage;             /* another CA may do: no answer, 5xx, 429, rateLimited */
 	long retry_after;       /* the CA's Retry-After in seconds, or 0 */
 };
