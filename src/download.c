@@ -464,7 +464,7 @@ void cc_download_note_issued(struct cc_store *store, const char *name, unsigned 
 
 	if (cc_store_state_read(store, name, &state, NULL) == -1)
 		return;
-	issued = json_pack("{s:I, s:s, s:s?}", "generation", (json_int_t)generation, "source",
+	issued = json_pack("{s:I, s:s, s:s*}", "generation", (json_int_t)generation, "source",
 	    source, "profile", profile);
 	if (issued != NULL && json_object_set_new(state, "issued", issued) == 0)
 		cc_store_state_write(store, name, state, NULL);

@@ -56,10 +56,19 @@ teardown() {
     report_on_failure
 }
 
+# no_backoff: each mode is a fresh attempt, not one put off by the backoff
+# (#19) that the last mode's failure set.
+no_backoff() {
+    local f=$CERTDIR/.state/www.example.com.json
+    [ -f "$f" ] || return 0
+    jq 'del(.download.next_attempt)' "$f" > "$f.new" && mv "$f.new" "$f"
+}
+
 # hostile MODE: one run against the server in MODE must fail cleanly.
 hostile() {
     echo "$1" > "$STATE/mode"
     rm -f "$STATE/answered"
+    no_backoff
     local before
     before=$(tree_sum "$CERTDIR/.live")
     run --separate-stderr timeout $((60 * SLOWDOWN)) "$CERTCTL" download www.example.com
@@ -223,6 +232,7 @@ SH
     printf 'www.example.com' >"$STATE/ident"
     rm -f "$STATE/answered"
     echo authz-ident >"$STATE/mode"
+    no_backoff
     run "$CERTCTL" download www.example.com
     [ "$status" -eq 0 ]
     [ "$(wc -l <"$BATS_TEST_TMPDIR/hook.log")" -eq 2 ]

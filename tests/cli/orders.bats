@@ -1,0 +1,306 @@
+#!/usr/bin/env bats
+# certctl download and what an order asks for in 2026 (#19): ACME
+# profiles, renewal timing for short-lived certificates, and the backoff
+# after failed attempts.
+#
+# Server: tests/helpers/hostile-acme.py in its well-behaved mode ("the
+# shim" below), because neither Debian 12's Pebble (2.4) nor trixie's
+# (2.6) has ACME profiles (Pebble added them in 2.7), and because only a
+# shim answers 503 or rateLimited on demand. The shim records every
+# newOrder payload in $STATE/orders. Real renewalInfo against Pebble 2.6
+# is in ari.bats. The timing tests need no server at all (--dry-run).
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+    load ../helpers/common
+    PKI="$BATS_FILE_TMPDIR/pki"
+    pki_init "$PKI"
+    pki_leaf "$PKI" localhost --san localhost,IP:127.0.0.1
+    STATE="$BATS_FILE_TMPDIR/state"
+    mkdir -p "$STATE"
+    PORT=$(free_port)
+    python3 "$CERTCTL_SRC/tests/helpers/hostile-acme.py" "$PORT" \
+        "$PKI/localhost.full.pem" "$PKI/localhost.key" "$PKI" "$STATE" \
+        >"$STATE/log" 2>&1 3>&- &
+    SERVER_PID=$!
+    wait_port "$PORT"
+    export PORT STATE
+}
+
+teardown_file() {
+    stop_pids "$SERVER_PID"
+}
+
+setup() {
+    load ../helpers/common
+    common_setup
+    rm -f "$STATE/orders" "$STATE/profiles" "$STATE/retry-after" "$STATE/answered"
+    echo good > "$STATE/mode"
+    echo '{"classic": "90 days", "shortlived": "6 days"}' > "$STATE/profiles"
+    conf
+}
+
+teardown() {
+    report_on_failure
+}
+
+# conf [CERT-YAML] [SOURCE-YAML]: one shim source, one certificate.
+conf() {
+    cat > "$CONFIG" <<YAML
+certdir: $CERTDIR
+trust: $PKI/trust.pem
+defaults: {source: shim}
+sources:
+  shim:
+    type: acme
+    directory: https://127.0.0.1:$PORT/dir
+    ca_file: $PKI/trust.pem
+    agree_tos: true
+    timeout: {connect: 2s, total: 5s}
+    challenge: {type: dns-01, hook: /bin/true}
+    ${2:-}
+certificates:
+  www.example.com: {${1:-}}
+YAML
+}
+
+# order_field N KEY: KEY of the Nth newOrder the shim got ("" when absent).
+order_field() {
+    sed -n "${1}p" "$STATE/orders" | jq -r ".$2 // \"\""
+}
+
+state() {
+    jq -r "$1" "$CERTDIR/.state/www.example.com.json"
+}
+
+# ------------------------------------------------------------------ profiles
+
+# bats test_tags=memcheck
+@test "shim: the certificate's profile wins over the source's, is sent in newOrder, kept for renewals, shown by check" {
+    conf "profile: shortlived" "profile: classic"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    [ "$(order_field 1 profile)" = shortlived ]
+    [ "$(state .issued.profile)" = shortlived ]
+    [ "$(state .issued.source)" = shim ]
+    run "$CERTCTL" check -v www.example.com
+    assert_success
+    assert_output --partial "from source 'shim', profile 'shortlived'"
+    run "$CERTCTL" check --format json www.example.com
+    [ "$(jq -r '.names[0].profile' <<<"$output")" = shortlived ]
+
+    # The renewal (certbot once lost the profile here) asks for it again.
+    run "$CERTCTL" download --force www.example.com
+    assert_success
+    [ "$(wc -l < "$STATE/orders")" -eq 2 ]
+    [ "$(order_field 2 profile)" = shortlived ]
+    # Nothing changed: not due, nothing ordered.
+    run "$CERTCTL" download www.example.com
+    assert_failure 10
+    [ "$(wc -l < "$STATE/orders")" -eq 2 ]
+}
+
+@test "shim: the source's profile applies when the certificate names none; none at all sends none" {
+    conf "" "profile: classic"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    [ "$(order_field 1 profile)" = classic ]
+    conf
+    # Dropping the profile from the config is a change: renewed without one.
+    run "$CERTCTL" download --dry-run www.example.com
+    assert_output "would download www.example.com (the configured profile is none, the certificate's 'classic')"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    [ "$(jq -c 'has("profile")' <<<"$(sed -n 2p "$STATE/orders")")" = false ]
+    [ "$(state '.issued | has("profile")')" = false ]
+}
+
+@test "shim: a changed profile renews the certificate" {
+    conf "profile: classic"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    conf "profile: shortlived"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    [ "$(order_field 2 profile)" = shortlived ]
+    run "$CERTCTL" download www.example.com
+    assert_failure 10
+}
+
+# unordered TEXT: `download` exits 1 with one line on stderr holding TEXT,
+# the live set as it was, no order placed.
+unordered() {
+    local live
+    live=$(tree_sum "$CERTDIR/.live")
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_failure 1
+    assert_equal "$(grep -c . <<<"$stderr")" 1
+    [[ $stderr == "certctl: www.example.com: $1" ]] || fail "stderr: $stderr"
+    assert_equal "$(tree_sum "$CERTDIR/.live")" "$live"
+    [ ! -e "$STATE/orders" ]
+}
+
+@test "shim: a profile the CA does not offer, or a CA without profiles: exit 1, one line, nothing ordered" {
+    mk www.example.com
+    conf "profile: tinylived"
+    unordered "profile 'tinylived' is not offered by source 'shim' (it offers: classic, shortlived)"
+    rm "$STATE/profiles"
+    unordered "source 'shim' offers no profiles (its directory has no meta.profiles), so profile 'tinylived' cannot be ordered"
+    # Recorded, so that check reports it.
+    run "$CERTCTL" check www.example.com
+    assert_output --partial "profile 'tinylived' cannot be ordered"
+}
+
+@test "a profile must be a non-empty string, in a source or an entry (exit 2)" {
+    conf "profile: ''"
+    refused 2 "key 'profile' must be a non-empty string" download www.example.com
+    conf "" "profile: [a, b]"
+    refused 2 "key 'profile' must be a non-empty string" download www.example.com
+}
+
+# ------------------------------------------------------------------- timing
+
+# cert_aged LIFETIME-SECONDS LEFT-SECONDS: the live certificate, made
+# anew, of that lifetime with that much of it left (the state's cache of
+# the live certificate's facts goes with the old one).
+cert_aged() {
+    local f=$CERTDIR/.state/www.example.com.json
+    rm -rf "$CERTDIR/.live" "$CERTDIR/www.example.com"
+    if [ -f "$f" ]; then
+        jq 'del(.live)' "$f" > "$f.new" && mv "$f.new" "$f"
+    fi
+    mk www.example.com --window $(($2 - $1)) "$2"
+}
+
+# due_at LIFETIME LEFT: `download --dry-run` says due (0) or not (10).
+due_at() {
+    cert_aged "$1" "$2"
+    run "$CERTCTL" download --dry-run www.example.com
+    echo "lifetime $1, left $2: exit $status, $output"
+}
+
+@test "6-day certificates are renewed at half their lifetime, 9-day ones too, longer ones at a third" {
+    local h=3600 d=86400
+    due_at $((6 * d)) $((3 * d + h))
+    assert_failure 10
+    due_at $((6 * d)) $((3 * d - h))
+    assert_success
+    assert_output "would download www.example.com (less than 3 days of validity left)"
+    due_at $((9 * d)) $((9 * d / 2 + h))
+    assert_failure 10
+    due_at $((9 * d)) $((9 * d / 2 - h))
+    assert_success
+    due_at $((10 * d)) $((10 * d / 3 + h))
+    assert_failure 10
+    due_at $((90 * d)) $((30 * d + h))
+    assert_failure 10
+    due_at $((90 * d)) $((30 * d - h))
+    assert_success
+    assert_output "would download www.example.com (less than 30 days of validity left)"
+    # A configured renew_before still decides.
+    conf "renew_before: 50%"
+    due_at $((90 * d)) $((44 * d))
+    assert_success
+}
+
+# ------------------------------------------------------------------ backoff
+
+# next_in: seconds from now to the recorded next attempt.
+next_in() {
+    echo $(($(state .download.next_attempt) - $(date +%s)))
+}
+
+# bats test_tags=memcheck
+@test "shim: after a 503 the name waits 1 h, then 2 h; a run before that says so (exit 10); --force tries; success clears it" {
+    cert_aged $((90 * 86400)) $((20 * 86400)) # due, not close to expiry
+    echo order-503 > "$STATE/mode"
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_failure 1
+    [[ $stderr == *"www.example.com: acme: "*"HTTP 503"* ]]
+    [ "$(state .download.failures)" -eq 1 ]
+    n=$(next_in)
+    [ "$n" -gt 3500 ] && [ "$n" -le 3600 ]
+
+    # Before then: not tried (no order), a note, exit 10.
+    before=$(tree_sum "$CERTDIR")
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_failure 10
+    # (due: the failed attempt left a pending key)
+    [[ $output == "www.example.com: due ("*") but not tried: waiting after 1 failed attempt, next at "*" UTC (--force to try now)" ]]
+    [ -z "$stderr" ]
+    [ "$(wc -l < "$STATE/orders")" -eq 1 ]
+    [ "$(tree_sum "$CERTDIR")" = "$before" ]
+    run "$CERTCTL" check -v www.example.com
+    assert_failure 1
+    assert_output --regexp "last download failed: .*HTTP 503.* \(next attempt [0-9-]+\)"
+
+    # --force tries now; a second failure doubles the wait.
+    run "$CERTCTL" download --force www.example.com
+    assert_failure 1
+    [ "$(wc -l < "$STATE/orders")" -eq 2 ]
+    [ "$(state .download.failures)" -eq 2 ]
+    n=$(next_in)
+    [ "$n" -gt 7100 ] && [ "$n" -le 7200 ]
+
+    echo good > "$STATE/mode"
+    run "$CERTCTL" download --force www.example.com
+    assert_success
+    [ "$(state '.download | has("next_attempt")')" = false ]
+    [ "$(state .download.failures)" -eq 0 ]
+    run "$CERTCTL" check www.example.com
+    assert_success
+}
+
+@test "shim: a rate limit's Retry-After (seconds or HTTP-date) sets the wait when longer" {
+    cert_aged $((90 * 86400)) $((20 * 86400))
+    echo order-ratelimited > "$STATE/mode"
+    echo 10800 > "$STATE/retry-after"
+    run "$CERTCTL" download www.example.com
+    assert_failure 1
+    assert_output --partial "urn:ietf:params:acme:error:rateLimited"
+    n=$(next_in)
+    [ "$n" -gt 10700 ] && [ "$n" -le 10800 ]
+    date -u -d '+5 hours' '+%a, %d %b %Y %H:%M:%S GMT' > "$STATE/retry-after"
+    run "$CERTCTL" download --force www.example.com
+    assert_failure 1
+    n=$(next_in)
+    [ "$n" -gt 17900 ] && [ "$n" -le 18000 ]
+    # A Retry-After that is not one: the doubling alone (3 failures: 4 h).
+    echo 'in a while' > "$STATE/retry-after"
+    run "$CERTCTL" download --force www.example.com
+    n=$(next_in)
+    [ "$n" -gt 14300 ] && [ "$n" -le 14400 ]
+}
+
+@test "shim: waiting out a backoff is a failure (exit 1) when the certificate is missing or close to expiry" {
+    echo order-503 > "$STATE/mode"
+    run "$CERTCTL" download www.example.com
+    assert_failure 1
+    # No certificate at all: the skip is an error.
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_failure 1
+    [[ $stderr == *"not tried: waiting after 1 failed attempt"*"close to expiry or missing" ]]
+    [ "$(wc -l < "$STATE/orders")" -eq 1 ]
+    # Half the renewal margin (30 d of 90) used up: 14 days left.
+    cert_aged $((90 * 86400)) $((14 * 86400))
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_failure 1
+    [[ $stderr == *"close to expiry or missing" ]]
+    # 20 days left: a note, exit 10.
+    cert_aged $((90 * 86400)) $((20 * 86400))
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_failure 10
+    [ -z "$stderr" ]
+}
+
+@test "shim: another source configured since the failure is tried at once" {
+    echo order-503 > "$STATE/mode"
+    run "$CERTCTL" download www.example.com
+    assert_failure 1
+    sed -i 's/^  shim:/  shim2:/; s/source: shim}/source: shim2}/' "$CONFIG"
+    echo good > "$STATE/mode"
+    run "$CERTCTL" download www.example.com
+    assert_success
+    [ "$(state .issued.source)" = shim2 ]
+}
