@@ -23,3 +23,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# Pebble 2.6+ from Debian's next release (renewalInfo, for the real-ARI
+# tests in tests/cli/ari.bats): unpacked into a cache directory with a
+# private apt lists directory; the system's sources stay as they are.
+bash "$(dirname "$0")/../tests/helpers/get-pebble-next.sh" >/dev/null
