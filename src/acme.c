@@ -316,6 +316,11 @@ fail:
 	return -1;
 }
 
+const struct cc_source *cc_acme_source(const struct cc_acme *a)
+{
+	return a->src;
+}
+
 void cc_acme_close(struct cc_acme *a)
 {
 	if (a == NULL)

@@ -140,6 +140,25 @@ static int get_list(struct ctx *c, const char *key, yaml_node_t *n, char ***out,
 	return 0;
 }
 
+/* source: NAME, or a list of names tried in order (CA fallback). */
+static int get_sources(struct ctx *c, const char *key, yaml_node_t *n, struct cc_policy *pol)
+{
+	if (n->type == YAML_SEQUENCE_NODE) {
+		if (get_list(c, key, n, &pol->sources, &pol->nsources) == -1)
+			return -1;
+		if (pol->nsources == 0)
+			return fail(c, n, "key 'source' must name at least one source");
+	} else {
+		if ((pol->sources = calloc(2, sizeof(char *))) == NULL)
+			return cc_err_set(c->err, "out of memory");
+		if (get_string(c, key, n, &pol->sources[0]) == -1)
+			return -1;
+		pol->nsources = 1;
+	}
+	pol->source = pol->sources[0];
+	return 0;
+}
+
 long cc_parse_duration(const char *text)
 {
 	long v;
@@ -267,7 +286,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 	if (!strcmp(k, "source")) {
 		pol->set |= CC_P_SOURCE;
 		pol->source_line = (unsigned long)v->start_mark.line + 1;
-		return get_string(c, k, v, &pol->source);
+		return get_sources(c, k, v, pol);
 	}
 	if (!strcmp(k, "profile")) {
 		pol->set |= CC_P_PROFILE;
@@ -583,9 +602,21 @@ static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
 static int check_policy(struct ctx *c, const char *where, const struct cc_policy *pol,
     const struct cc_config *cfg)
 {
-	if (pol->source != NULL && cc_config_source(cfg, pol->source) == NULL)
-		return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
-		    "'sources'", c->path, pol->source_line, where, pol->source);
+	const struct cc_source *src;
+
+	for (size_t i = 0; i < pol->nsources; i++) {
+		if ((src = cc_config_source(cfg, pol->sources[i])) == NULL)
+			return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
+			    "'sources'", c->path, pol->source_line, where, pol->sources[i]);
+		/* A fallback is another CA: an http store has no outage to fall back from. */
+		if (pol->nsources > 1 && src->type != CC_SOURCE_ACME)
+			return cc_err_set(c->err, "%s:%lu: %s: a list of sources may name only acme "
+			    "sources, not '%s'", c->path, pol->source_line, where, pol->sources[i]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(pol->sources[j], pol->sources[i]) == 0)
+				return cc_err_set(c->err, "%s:%lu: %s: source '%s' is listed twice",
+				    c->path, pol->source_line, where, pol->sources[i]);
+	}
 	return 0;
 }
 

@@ -18,7 +18,7 @@ static void free_list(char **list, size_t n)
 
 static void free_policy(struct cc_policy *p)
 {
-	free(p->source);
+	free_list(p->sources, p->nsources);
 	free(p->owner);
 	free(p->group);
 	free(p->profile);
@@ -77,8 +77,11 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->key = src->key;
 	if (s & CC_P_RENEW)
 		dst->renew_before = src->renew_before;
-	if (s & CC_P_SOURCE)
+	if (s & CC_P_SOURCE) {
 		dst->source = src->source;
+		dst->sources = src->sources;
+		dst->nsources = src->nsources;
+	}
 	if (s & CC_P_FILES)
 		dst->combined = src->combined;
 	if (s & CC_P_OWNER)
@@ -124,7 +127,8 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 	out->set = 0;
 }
 
-const char *cc_config_profile(const struct cc_config *cfg, const char *name)
+const char *cc_config_profile(const struct cc_config *cfg, const char *name,
+    const char *source)
 {
 	const struct cc_source *src;
 	struct cc_policy pol;
@@ -132,6 +136,6 @@ const char *cc_config_profile(const struct cc_config *cfg, const char *name)
 	cc_config_policy(cfg, name, &pol);
 	if (pol.profile != NULL)
 		return pol.profile;
-	src = cc_config_source(cfg, pol.source);
+	src = cc_config_source(cfg, source != NULL ? source : pol.source);
 	return src != NULL && src->type == CC_SOURCE_ACME ? src->profile : NULL;
 }

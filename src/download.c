@@ -90,6 +90,17 @@ static char *renewal_info_url(struct cc_store *store, const struct cc_source *sr
 	return copy;
 }
 
+/* KEY ("source", "profile") of what issued the live generation GEN
+ * ("issued" in the state), or NULL when not recorded. */
+static const char *issued_field(json_t *state, unsigned gen, const char *key)
+{
+	json_t *issued = json_object_get(state, "issued");
+
+	if (json_integer_value(json_object_get(issued, "generation")) != (json_int_t)gen)
+		return NULL;
+	return json_string_value(json_object_get(issued, key));
+}
+
 /* A uniformly random time in [START, END). */
 static time_t pick_in(time_t start, time_t end)
 {
@@ -127,7 +138,11 @@ static int live_cert_id(struct cc_store *store, const char *name, struct cc_buf 
 static int ari_due(struct cc_store *store, const char *name, const struct cc_download_opts *opts,
     const struct cc_policy *pol, json_t *state, unsigned gen)
 {
-	const struct cc_source *src = cc_config_source(opts->cfg, pol->source);
+	/* The CA that issued the certificate knows its window (with
+	 * fallback, that need not be the first source). */
+	const char *issuer = issued_field(state, gen, "source");
+	const struct cc_source *src = cc_config_source(opts->cfg,
+	    issuer != NULL ? issuer : pol->source);
 	json_t *kept = json_object_get(state, "ari"), *fresh;
 	struct cc_buf id = { 0 };
 	struct cc_ari ari;
@@ -182,23 +197,14 @@ const char *cc_span_text(long seconds, char *buf, size_t len)
 	return buf;
 }
 
-/* The profile the live generation GEN was issued under ("issued" in the
- * state; none recorded: no profile), or NULL. */
-static const char *issued_profile(json_t *state, unsigned gen)
-{
-	json_t *issued = json_object_get(state, "issued");
-
-	if (json_integer_value(json_object_get(issued, "generation")) != (json_int_t)gen)
-		return NULL;
-	return json_string_value(json_object_get(issued, "profile"));
-}
 
 /* 0 (with REASON) when the configured profile is not the one the live
  * certificate was ordered with: a change of profile renews. */
 static int profile_matches(const struct cc_config *cfg, const char *name, json_t *state,
     unsigned gen, char *reason, size_t len)
 {
-	const char *want = cc_config_profile(cfg, name), *had = issued_profile(state, gen);
+	const char *had = issued_field(state, gen, "profile");
+	const char *want = cc_config_profile(cfg, name, issued_field(state, gen, "source"));
 
 	if ((want == NULL && had == NULL) || (want != NULL && had != NULL &&
 	    strcmp(want, had) == 0))
@@ -350,11 +356,12 @@ static int pending_key(struct cc_store *store, const char *name, const struct cc
 }
 
 /* The ARI certificate ID of the live certificate, when the state knows
- * it (the CA offers renewalInfo): the new order "replaces" it. */
-static char *replaced_cert_id(struct cc_store *store, const char *name)
+ * it (the CA offers renewalInfo): the new order at SOURCE "replaces" it,
+ * unless another source issued it (no CA knows another's certificates). */
+static char *replaced_cert_id(struct cc_store *store, const char *name, const char *source)
 {
 	json_t *state = NULL, *ari;
-	const char *id;
+	const char *id, *issuer;
 	unsigned gen;
 	char *copy = NULL;
 
@@ -362,7 +369,9 @@ static char *replaced_cert_id(struct cc_store *store, const char *name)
 	    cc_store_state_read(store, name, &state, NULL) == -1)
 		return NULL;
 	ari = json_object_get(state, "ari");
-	if (json_integer_value(json_object_get(ari, "generation")) == (json_int_t)gen &&
+	issuer = issued_field(state, gen, "source");
+	if ((issuer == NULL || strcmp(issuer, source) == 0) &&
+	    json_integer_value(json_object_get(ari, "generation")) == (json_int_t)gen &&
 	    (id = json_string_value(json_object_get(ari, "cert_id"))) != NULL)
 		copy = strdup(id);
 	json_decref(state);
@@ -379,7 +388,8 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	struct cc_buf csr = { 0 }, chain = { 0 };
 	struct cc_policy pol;
 	EVP_PKEY *key = NULL;
-	struct cc_acme_order order = { .profile = cc_config_profile(opts->cfg, name) };
+	struct cc_acme_order order = { .profile = cc_config_profile(opts->cfg, name,
+		cc_acme_source(acme)->name) };
 	char *replaces = NULL;
 	int rc = -1;
 
@@ -388,7 +398,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	cc_config_policy(opts->cfg, name, &pol);
 	/* The CSR is made afresh from the pending key, so a domain added to
 	 * the config since rekey is in it. */
-	order.replaces = replaces = replaced_cert_id(store, name);
+	order.replaces = replaces = replaced_cert_id(store, name, cc_acme_source(acme)->name);
 	if (pending_key(store, name, &pol, conf->domains, conf->ndomains, &key, err) == -1 ||
 	    cc_csr_make(key, conf->domains, conf->ndomains, &csr, err) == -1)
 		goto out;
@@ -407,6 +417,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	if (cc_install_set(store, &cand, &iopts, &res->install, err) == -1)
 		goto out;
 	res->outcome = CC_DOWNLOAD_INSTALLED;
+	res->profile = order.profile;
 	rc = 0;
 out:
 	sk_X509_pop_free(cand.certs, X509_free);

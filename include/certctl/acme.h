@@ -20,6 +20,9 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
     struct cc_err *err);
 void cc_acme_close(struct cc_acme *acme);
 
+/* The source the session was opened for. */
+const struct cc_source *cc_acme_source(const struct cc_acme *acme);
+
 struct cc_acme_order {
 	/* in */
 	const char *replaces;   /* RFC 9773 certificate ID, or NULL */

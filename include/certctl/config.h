@@ -36,7 +36,9 @@ struct cc_policy {
 	unsigned set;           /* CC_P_* given in the file */
 	struct cc_key_spec key;
 	struct cc_lifetime_share renew_before;
-	char *source;
+	char *source;                   /* the first of SOURCES */
+	char **sources;                 /* source: NAME or [NAME, NAME...]: tried in order */
+	size_t nsources;
 	unsigned long source_line;      /* where source: was given, for errors */
 	int combined;           /* files: [combined] */
 	char *owner;
@@ -109,9 +111,11 @@ const struct cc_source *cc_config_source(const struct cc_config *cfg, const char
  * Strings are borrowed from CFG. CFG may be NULL. */
 void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out);
 
-/* The ACME profile NAME's orders ask for: the entry's (or defaults')
- * profile, else its source's, else NULL. */
-const char *cc_config_profile(const struct cc_config *cfg, const char *name);
+/* The ACME profile NAME's orders at SOURCE ask for: the entry's (or
+ * defaults') profile, else SOURCE's (NULL: the name's first source's),
+ * else NULL. */
+const char *cc_config_profile(const struct cc_config *cfg, const char *name,
+    const char *source);
 
 /* The longest duration a config value may give (about 273 years). */
 #define CC_DURATION_MAX (100000L * 86400)

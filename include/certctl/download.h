@@ -27,6 +27,7 @@ struct cc_download_result {
 	enum cc_download_outcome outcome;
 	char reason[160];               /* why it was due */
 	struct cc_install_result install;
+	const char *profile;            /* the ACME profile ordered (from the config), or NULL */
 	int ca_failed;                  /* on failure: the CA's doing (it backs off) */
 	int outage;                     /* on failure: another CA may do (cc_acme_order) */
 	long retry_after;               /* on failure: the CA's Retry-After, or 0 */

@@ -1,14 +1,16 @@
 #!/usr/bin/env bats
 # certctl download and what an order asks for in 2026 (#19): ACME
 # profiles, renewal timing for short-lived certificates, and the backoff
-# after failed attempts.
+# after failed attempts, and CA fallback over a list of sources.
 #
 # Server: tests/helpers/hostile-acme.py in its well-behaved mode ("the
 # shim" below), because neither Debian 12's Pebble (2.4) nor trixie's
 # (2.6) has ACME profiles (Pebble added them in 2.7), and because only a
 # shim answers 503 or rateLimited on demand. The shim records every
 # newOrder payload in $STATE/orders. Real renewalInfo against Pebble 2.6
-# is in ari.bats. The timing tests need no server at all (--dry-run).
+# is in ari.bats. The timing tests need no server at all (--dry-run). The
+# fallback tests put the shim (503, rateLimited) and a port nobody listens
+# on before a real Pebble that requires external account binding.
 
 bats_require_minimum_version 1.5.0
 
@@ -43,6 +45,10 @@ setup() {
 
 teardown() {
     report_on_failure
+    # The fallback tests start a Pebble of their own.
+    if declare -F pebble_stop >/dev/null; then
+        pebble_stop
+    fi
 }
 
 # conf [CERT-YAML] [SOURCE-YAML]: one shim source, one certificate.
@@ -303,4 +309,103 @@ next_in() {
     run "$CERTCTL" download www.example.com
     assert_success
     [ "$(state .issued.source)" = shim2 ]
+}
+
+# ------------------------------------------------------------- CA fallback
+
+# fallback_conf SOURCES-LIST: three sources, a dead port, the shim and a
+# real Pebble that requires external account binding.
+fallback_conf() {
+    cat "$PKI/trust.pem" "$PEBBLE_ROOTS" > "$BATS_TEST_TMPDIR/trust.pem"
+    cat > "$CONFIG" <<YAML
+certdir: $CERTDIR
+trust: $BATS_TEST_TMPDIR/trust.pem
+defaults: {source: $1}
+sources:
+  dead:
+    type: acme
+    directory: https://127.0.0.1:$(free_port)/dir
+    agree_tos: true
+    timeout: {connect: 2s, total: 5s}
+    challenge: {type: dns-01, hook: /bin/true}
+  shim:
+    type: acme
+    directory: https://127.0.0.1:$PORT/dir
+    ca_file: $PKI/trust.pem
+    agree_tos: true
+    timeout: {connect: 2s, total: 5s}
+    challenge: {type: dns-01, hook: /bin/true}
+$(pebble_source eab "{type: dns-01, hook: /bin/true}")
+    eab: {kid: kid-1, hmac_key: $EAB_HMAC}
+certificates:
+  www.example.com:
+YAML
+}
+
+start_eab_pebble() {
+    load ../helpers/pebble
+    EAB_HMAC=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
+    PEBBLE_EAB=kid-1:$EAB_HMAC pebble_start "$BATS_TEST_TMPDIR/pebble" PEBBLE_VA_ALWAYS_VALID=1
+}
+
+# bats test_tags=memcheck
+@test "fallback (shim + Pebble with EAB): a CA refusing connections, then one answering 503, then Pebble issues; the issuer is recorded" {
+    start_eab_pebble
+    fallback_conf "[dead, shim, eab]"
+    echo order-503 > "$STATE/mode"
+    run --separate-stderr "$CERTCTL" download www.example.com
+    pebble_stop
+    assert_success
+    assert_output --partial "installed www.example.com"
+    [ "$(grep -c . <<<"$stderr")" -eq 2 ]
+    [[ $(sed -n 1p <<<"$stderr") == "certctl: www.example.com: "*"; trying source 'shim'" ]]
+    [[ $(sed -n 2p <<<"$stderr") == "certctl: www.example.com: "*"HTTP 503"*"; trying source 'eab'" ]]
+    [ "$(state .issued.source)" = eab ]
+    [ "$(state '.download.failures')" -eq 0 ]
+    openssl verify -CAfile "$PEBBLE_ROOTS" -untrusted "$CERTDIR/www.example.com/chain.pem" \
+        "$CERTDIR/www.example.com/cert.pem"
+    run "$CERTCTL" check -v www.example.com
+    assert_success
+    assert_output --partial "from source 'eab'"
+}
+
+@test "fallback (shim + Pebble): a rate limit falls back too; a refusal that is not an outage does not" {
+    start_eab_pebble
+    fallback_conf "[shim, eab]"
+    echo order-ratelimited > "$STATE/mode"
+    run --separate-stderr "$CERTCTL" download www.example.com
+    assert_success
+    [[ $stderr == *"rateLimited"*"; trying source 'eab'" ]]
+    [ "$(state .issued.source)" = eab ]
+    # An order the CA ends invalid is the order's fault: no other CA asked.
+    echo order-invalid > "$STATE/mode"
+    before=$(grep -c "POST /order-plz" "$PEBBLE_DIR/pebble.log")
+    run --separate-stderr "$CERTCTL" download --force www.example.com
+    pebble_stop
+    assert_failure 1
+    [ "$(grep -c . <<<"$stderr")" -eq 1 ]
+    [[ $stderr == *"badCSR"* ]] || [[ $stderr == *"invalid"* ]]
+    [ "$(grep -c "POST /order-plz" "$PEBBLE_DIR/pebble.log")" -eq "$before" ]
+}
+
+@test "a list of sources: each must exist, only acme sources, none twice (exit 2)" {
+    conf
+    sed -i 's/^defaults: {source: shim}/defaults: {source: [shim, nowhere]}/' "$CONFIG"
+    refused 2 "source 'nowhere' is not defined under 'sources'" download www.example.com
+    sed -i 's/\[shim, nowhere\]/[shim, shim]/' "$CONFIG"
+    refused 2 "source 'shim' is listed twice" download www.example.com
+    sed -i 's/\[shim, shim\]/[shim, store]/' "$CONFIG"
+    printf '  store: {type: http, url: "https://127.0.0.1:1/{name}"}\n' >> "$CONFIG"
+    # (the store goes under sources: move the certificates: block after it)
+    python3 - "$CONFIG" <<'PY'
+import sys
+text = open(sys.argv[1]).read().split("\n")
+store = [l for l in text if l.startswith("  store:")]
+rest = [l for l in text if not l.startswith("  store:")]
+i = rest.index("certificates:")
+open(sys.argv[1], "w").write("\n".join(rest[:i] + store + rest[i:]))
+PY
+    refused 2 "a list of sources may name only acme sources, not 'store'" download www.example.com
+    sed -i 's/\[shim, store\]/[]/' "$CONFIG"
+    refused 2 "key 'source' must name at least one source" download www.example.com
 }

@@ -13,15 +13,20 @@
 #                                     (2.6: renewalInfo) for the next start
 #
 # PEBBLE_BIN names the pebble to run (default: the installed one);
-# PEBBLE_VALIDITY, when set, is the lifetime in seconds of what it issues.
+# PEBBLE_VALIDITY, when set, is the lifetime in seconds of what it issues;
+# PEBBLE_EAB=KID:HMAC makes it require that external account binding.
 #
 # Needs tests/helpers/pki.bash and common.bash (free_port, wait_port).
 
 pebble_start() {
-    local dir=$1 port mgmt dns chall validity=
+    local dir=$1 port mgmt dns chall eab=false extra=
     shift
     if [ -n "${PEBBLE_VALIDITY:-}" ]; then
-        validity=", \"certificateValidityPeriod\": $PEBBLE_VALIDITY"
+        extra=", \"certificateValidityPeriod\": $PEBBLE_VALIDITY"
+    fi
+    if [ -n "${PEBBLE_EAB:-}" ]; then
+        eab=true
+        extra+=", \"externalAccountMACKeys\": {\"${PEBBLE_EAB%%:*}\": \"${PEBBLE_EAB#*:}\"}"
     fi
     mkdir -p "$dir"
     pki_init "$dir/pki" || return 1
@@ -35,7 +40,7 @@ pebble_start() {
 {"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
   "certificate": "$dir/pki/localhost.full.pem", "privateKey": "$dir/pki/localhost.key",
   "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "",
-  "externalAccountBindingRequired": false$validity}}
+  "externalAccountBindingRequired": $eab$extra}}
 JSON
     # Every name resolves to 127.0.0.1 (and only IPv4, so that validation
     # reaches listeners bound to 127.0.0.1).
