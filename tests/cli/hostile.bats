@@ -11,20 +11,10 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
     load ../helpers/common
-    PKI="$BATS_FILE_TMPDIR/pki"
-    pki_init "$PKI"
-    pki_leaf "$PKI" localhost --san localhost,IP:127.0.0.1
+    load ../helpers/hostile
+    hostile_start
     # A certificate for a key certctl does not have.
     pki_leaf "$PKI" other --san www.example.com
-    STATE="$BATS_FILE_TMPDIR/state"
-    mkdir -p "$STATE"
-    PORT=$(free_port)
-    python3 "$CERTCTL_SRC/tests/helpers/hostile-acme.py" "$PORT" \
-        "$PKI/localhost.full.pem" "$PKI/localhost.key" "$PKI" "$STATE" \
-        >"$STATE/log" 2>&1 3>&- &
-    SERVER_PID=$!
-    wait_port "$PORT"
-    export PORT STATE
 }
 
 teardown_file() {

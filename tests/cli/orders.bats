@@ -16,18 +16,8 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
     load ../helpers/common
-    PKI="$BATS_FILE_TMPDIR/pki"
-    pki_init "$PKI"
-    pki_leaf "$PKI" localhost --san localhost,IP:127.0.0.1
-    STATE="$BATS_FILE_TMPDIR/state"
-    mkdir -p "$STATE"
-    PORT=$(free_port)
-    python3 "$CERTCTL_SRC/tests/helpers/hostile-acme.py" "$PORT" \
-        "$PKI/localhost.full.pem" "$PKI/localhost.key" "$PKI" "$STATE" \
-        >"$STATE/log" 2>&1 3>&- &
-    SERVER_PID=$!
-    wait_port "$PORT"
-    export PORT STATE
+    load ../helpers/hostile
+    hostile_start
 }
 
 teardown_file() {
@@ -36,6 +26,7 @@ teardown_file() {
 
 setup() {
     load ../helpers/common
+    load ../helpers/hostile
     common_setup
     rm -f "$STATE/orders" "$STATE/profiles" "$STATE/retry-after" "$STATE/answered"
     echo good > "$STATE/mode"
@@ -58,13 +49,7 @@ certdir: $CERTDIR
 trust: $PKI/trust.pem
 defaults: {source: shim}
 sources:
-  shim:
-    type: acme
-    directory: https://127.0.0.1:$PORT/dir
-    ca_file: $PKI/trust.pem
-    agree_tos: true
-    timeout: {connect: 2s, total: 5s}
-    challenge: {type: dns-01, hook: /bin/true}
+$(hostile_source shim)
     ${2:-}
 certificates:
   www.example.com: {${1:-}}
@@ -322,19 +307,8 @@ certdir: $CERTDIR
 trust: $BATS_TEST_TMPDIR/trust.pem
 defaults: {source: $1}
 sources:
-  dead:
-    type: acme
-    directory: https://127.0.0.1:$(free_port)/dir
-    agree_tos: true
-    timeout: {connect: 2s, total: 5s}
-    challenge: {type: dns-01, hook: /bin/true}
-  shim:
-    type: acme
-    directory: https://127.0.0.1:$PORT/dir
-    ca_file: $PKI/trust.pem
-    agree_tos: true
-    timeout: {connect: 2s, total: 5s}
-    challenge: {type: dns-01, hook: /bin/true}
+$(hostile_source dead "https://127.0.0.1:$(free_port)/dir")
+$(hostile_source shim)
 $(pebble_source eab "{type: dns-01, hook: /bin/true}")
     eab: {kid: kid-1, hmac_key: $EAB_HMAC}
 certificates:
