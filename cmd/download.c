@@ -42,6 +42,7 @@ struct session {
 	const struct cc_source *src;
 	struct cc_acme *acme;
 	int failed;                     /* opening it failed: skip its names */
+	int ca_failed;                  /* ... through the CA's doing */
 	int outage;                     /* ... for want of an answer, a 5xx or a 429 */
 	long retry_after;               /* the CA's, when opening it failed */
 };
@@ -78,10 +79,11 @@ static struct cc_acme *session_for(struct session *sessions, size_t *n,
 		s->src = src;
 		if (cc_acme_open(src, store, &s->acme, err) == -1) {
 			s->failed = 1;
-			s->outage = cc_acme_open_outage(&s->retry_after);
+			s->ca_failed = cc_acme_open_failure(&s->outage, &s->retry_after);
 		}
 	}
 	if (s->failed) {
+		res->ca_failed = s->ca_failed;
 		res->outage = s->outage;
 		res->retry_after = s->retry_after;
 	}
@@ -110,8 +112,6 @@ static const struct cc_source *order_from(struct batch *b, const char *name,
 		pthread_mutex_unlock(&b->sessions_lock);
 		if (acme != NULL && cc_download_acme(b->store, acme, name, b->opts, res, err) == 0)
 			return src;
-		if (acme == NULL)
-			res->ca_failed = 1;
 		if (i + 1 == pol->nsources || !res->outage)
 			break;
 		cc_error("%s: %s; trying source '%s'", name, err->msg, pol->sources[i + 1]);

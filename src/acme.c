@@ -41,7 +41,7 @@ struct cc_acme {
 };
 
 /* Why this thread's last request failed, for a caller that may turn to
- * another CA or wait (cc_acme_order, cc_acme_open_outage). */
+ * another CA or wait (cc_acme_order, cc_acme_open_failure). */
 static __thread struct { int from_ca; int outage; long retry_after; } last_failure;
 
 /* RESP NULL: no answer at all. */
@@ -56,10 +56,11 @@ static void note_failure(const struct cc_http_response *resp, const char *type)
 		last_failure.retry_after = 0;
 }
 
-int cc_acme_open_outage(long *retry_after)
+int cc_acme_open_failure(int *outage, long *retry_after)
 {
+	*outage = last_failure.outage;
 	*retry_after = last_failure.retry_after;
-	return last_failure.outage;
+	return last_failure.from_ca;
 }
 
 static const char *dir_url(struct cc_acme *a, const char *name)
@@ -464,9 +465,9 @@ static int wait_valid(struct cc_acme *a, const struct pending_answer *ans, struc
 	if (poll_status(a, ans->authz, "pending", "processing", &authz, err) == -1 ||
 	    acme_authz_read(authz, ans->authz, NULL, &z, err) == -1)
 		goto out;
-	if (strcmp(z.status, "valid") == 0)
+	if (strcmp(z.status, "valid") == 0) {
 		rc = 0;
-	else {
+	} else {
 		last_failure.from_ca = 1;
 		cc_err_set(err, "acme: the challenge for '%s' failed: %s", ans->domain,
 		    z.error ? z.error : z.status);

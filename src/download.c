@@ -186,7 +186,7 @@ out:
 }
 
 /* "2 days", "5 hours", "40 minutes": a span for a message. */
-const char *cc_span_text(long seconds, char *buf, size_t len)
+static const char *span_text(long seconds, char *buf, size_t len)
 {
 	if (seconds >= 2 * 86400)
 		snprintf(buf, len, "%ld days", seconds / 86400);
@@ -196,7 +196,6 @@ const char *cc_span_text(long seconds, char *buf, size_t len)
 		snprintf(buf, len, "%ld minutes", seconds > 0 ? seconds / 60 : 0);
 	return buf;
 }
-
 
 /* 0 (with REASON) when the configured profile is not the one the live
  * certificate was ordered with: a change of profile renews. */
@@ -256,7 +255,7 @@ int cc_download_due(struct cc_store *store, const char *name,
 	margin = cc_renew_margin(lifetime, &pol.renew_before);
 	if (f.not_after - opts->now <= margin) {
 		snprintf(reason, len, "less than %s of validity left",
-		    cc_span_text(margin + 1, at, sizeof(at)));
+		    span_text(margin + 1, at, sizeof(at)));
 		goto out;
 	}
 	if (!profile_matches(opts->cfg, name, state, f.generation, reason, len))
@@ -288,7 +287,7 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 	char date[32];
 	long margin, failures;
 	struct tm tm;
-	int waiting = 0, same;
+	int same;
 
 	*urgent = 0;
 	if (cc_store_state_read(store, name, &state, NULL) == -1)
@@ -305,7 +304,6 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 	state = NULL;
 	if (next <= opts->now || !same)
 		return 0;
-	waiting = 1;
 	if (live_facts(store, name, 0, &state, &f, &parsed) == -1 || f.generation == 0) {
 		*urgent = 1;
 	} else {
@@ -319,7 +317,7 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 	cc_live_facts_free(&f);
 	cc_cert_facts_free(&parsed);
 	json_decref(state);
-	return waiting;
+	return 1;
 }
 
 /* The pending key of NAME, made now (per the policy) when there is none. */

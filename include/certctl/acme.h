@@ -42,9 +42,10 @@ int cc_acme_issue(struct cc_acme *acme, char *const *domains, size_t ndomains,
     const char *csr_pem, struct cc_acme_order *order, struct cc_buf *chain,
     struct cc_err *err);
 
-/* After cc_acme_open failed in this thread: 1 when the CA could not be
- * reached or answered 5xx/429 (another CA may do), with its Retry-After
- * (seconds, 0: none) in *RETRY_AFTER. */
-int cc_acme_open_outage(long *retry_after);
+/* After cc_acme_open failed in this thread: 1 when the CA failed or
+ * refused (not a local problem such as the account key), with *OUTAGE 1
+ * when it could not be reached or answered 5xx/429 (another CA may do),
+ * and its Retry-After (seconds, 0: none) in *RETRY_AFTER. */
+int cc_acme_open_failure(int *outage, long *retry_after);
 
 #endif

@@ -65,9 +65,6 @@ void cc_download_note_backoff(struct cc_store *store, const char *name, const ch
 int cc_download_backoff(struct cc_store *store, const char *name,
     const struct cc_download_opts *opts, int *urgent, char *note, size_t len);
 
-/* "2 days", "5 hours", "40 minutes". */
-const char *cc_span_text(long seconds, char *buf, size_t len);
-
 /* A good answer after failures: clear the recorded error (writes only
  * when there is one). */
 void cc_download_clear_error(struct cc_store *store, const char *name, time_t now);
