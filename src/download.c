@@ -286,7 +286,6 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 	time_t next;
 	char date[32];
 	long margin, failures;
-	struct tm tm;
 	int same;
 
 	*urgent = 0;
@@ -310,7 +309,7 @@ int cc_download_backoff(struct cc_store *store, const char *name,
 		margin = cc_renew_margin((long)(f.not_after - f.not_before), &pol.renew_before);
 		*urgent = f.not_after - opts->now <= margin / 2;
 	}
-	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime_r(&next, &tm));
+	cc_format_minute(next, date, sizeof(date));
 	snprintf(note, len, "waiting after %ld failed attempt%s, next at %s (--force to try "
 	    "now)%s", failures, failures == 1 ? "" : "s", date,
 	    *urgent ? "; the certificate is close to expiry or missing" : "");

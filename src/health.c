@@ -12,6 +12,7 @@
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
 #include "certctl/probe.h"
+#include "certctl/renewal.h"
 
 #define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
 #define PENDING_MAX_AGE (7 * 86400)
@@ -328,7 +329,7 @@ static void check_state(struct run *r)
 			continue;
 		msg = json_object_get(op, "last_error");
 		next = (time_t)json_integer_value(json_object_get(op, "next_attempt"));
-		cc_format_date(next, date, sizeof(date));
+		cc_format_minute(next, date, sizeof(date));
 		if (json_is_string(msg) && *json_string_value(msg))
 			add(r, CC_WARNING, "last %s failed: %s%s%s%s", ops[i],
 			    json_string_value(msg), next > r->opts->now ? " (next attempt " : "",

@@ -64,6 +64,13 @@ int cc_retry_after(const char *text, time_t now, long *seconds)
 	return 0;
 }
 
+void cc_format_minute(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	strftime(buf, len, "%Y-%m-%d %H:%M UTC", gmtime_r(&t, &tm));
+}
+
 long cc_backoff_delay(long failures, long retry_after)
 {
 	long delay = CC_BACKOFF_FIRST;

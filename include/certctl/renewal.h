@@ -40,4 +40,7 @@ int cc_retry_after(const char *text, time_t now, long *seconds);
  */
 long cc_backoff_delay(long failures, long retry_after);
 
+/* "2026-12-03 08:01 UTC": when a backoff ends, to the minute. */
+void cc_format_minute(time_t t, char *buf, size_t len);
+
 #endif

@@ -224,7 +224,7 @@ next_in() {
     [ "$(tree_sum "$CERTDIR")" = "$before" ]
     run "$CERTCTL" check -v www.example.com
     assert_failure 1
-    assert_output --regexp "last download failed: .*HTTP 503.* \(next attempt [0-9-]+\)"
+    assert_output --regexp "last download failed: .*HTTP 503.* \(next attempt [0-9-]+ [0-9:]+ UTC\)"
 
     # --force tries now; a second failure doubles the wait.
     run "$CERTCTL" download --force www.example.com
