@@ -134,8 +134,9 @@ const char *cc_config_profile(const struct cc_config *cfg, const char *name,
 	struct cc_policy pol;
 
 	cc_config_policy(cfg, name, &pol);
-	if (pol.profile != NULL)
-		return pol.profile;
+	/* Profiles are ACME's: an http store's names have none. */
 	src = cc_config_source(cfg, source != NULL ? source : pol.source);
-	return src != NULL && src->type == CC_SOURCE_ACME ? src->profile : NULL;
+	if (src == NULL || src->type != CC_SOURCE_ACME)
+		return NULL;
+	return pol.profile != NULL ? pol.profile : src->profile;
 }

@@ -113,7 +113,7 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 
 /* The ACME profile NAME's orders at SOURCE ask for: the entry's (or
  * defaults') profile, else SOURCE's (NULL: the name's first source's),
- * else NULL. */
+ * else NULL; always NULL when that source is not an acme one. */
 const char *cc_config_profile(const struct cc_config *cfg, const char *name,
     const char *source);
 
