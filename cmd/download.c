@@ -24,10 +24,13 @@ const char cmd_download_usage[] =
     "its lifetime left, the CA's renewal window (RFC 9773) come, or --force),\n"
     "obtain a certificate from the name's source and install it after\n"
     "verification. Names that are not due cost no network traffic (a CA with\n"
-    "renewal information is asked once per its Retry-After).\n"
+    "renewal information is asked once per its Retry-After). A list of\n"
+    "sources is tried in order when one is down or rate-limits. A name whose\n"
+    "order the CA refused waits 1 h, doubling up to 24 h (or the CA's\n"
+    "Retry-After) before it is tried again, unless --force.\n"
     "\n"
     "  -a, --all              every name in the config\n"
-    "  -f, --force            renew even when not due\n"
+    "  -f, --force            renew even when not due or backing off\n"
     "      --jobs N           names worked on (orders in flight) at once (default 4)\n"
     "      --splay SECONDS    wait a random time up to SECONDS first (fleets)\n"
     "\n"
@@ -39,6 +42,9 @@ struct session {
 	const struct cc_source *src;
 	struct cc_acme *acme;
 	int failed;                     /* opening it failed: skip its names */
+	int ca_failed;                  /* ... through the CA's doing */
+	int outage;                     /* ... for want of an answer, a 5xx or a 429 */
+	long retry_after;               /* the CA's, when opening it failed */
 };
 
 /* One run over many names, shared by the worker threads. */
@@ -56,20 +62,62 @@ struct batch {
 	pthread_mutex_t sessions_lock;
 };
 
-/* The ACME session of SRC, opened on first use and reused. */
+/* The ACME session of SRC, opened on first use and reused; when it
+ * cannot be opened, RES says whether that is an outage. */
 static struct cc_acme *session_for(struct session *sessions, size_t *n,
-    const struct cc_source *src, struct cc_store *store, struct cc_err *err)
+    const struct cc_source *src, struct cc_store *store, struct cc_download_result *res,
+    struct cc_err *err)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (sessions[i].src == src) {
-			if (sessions[i].failed)
-				cc_err_set(err, "source '%s' is unavailable (see above)", src->name);
-			return sessions[i].acme;
+	struct session *s = NULL;
+
+	for (size_t i = 0; i < *n && s == NULL; i++)
+		if (sessions[i].src == src)
+			s = &sessions[i];
+	if (s != NULL && s->failed)
+		cc_err_set(err, "source '%s' is unavailable (see above)", src->name);
+	if (s == NULL) {
+		s = &sessions[(*n)++];
+		s->src = src;
+		if (cc_acme_open(src, store, &s->acme, err) == -1) {
+			s->failed = 1;
+			s->ca_failed = cc_acme_open_failure(&s->outage, &s->retry_after);
 		}
-	sessions[*n].src = src;
-	if (cc_acme_open(src, store, &sessions[*n].acme, err) == -1)
-		sessions[*n].failed = 1;
-	return sessions[(*n)++].acme;
+	}
+	if (s->failed) {
+		res->ca_failed = s->ca_failed;
+		res->outage = s->outage;
+		res->retry_after = s->retry_after;
+	}
+	return s->acme;
+}
+
+/*
+ * Order NAME's certificate from its sources in turn: the next is tried
+ * when one is down or limits us (an outage), not when it refused for a
+ * reason another CA would share. Returns the source that issued, or NULL
+ * with ERR and RES about the last one tried.
+ */
+static const struct cc_source *order_from(struct batch *b, const char *name,
+    const struct cc_policy *pol, const char *reason, struct cc_download_result *res,
+    struct cc_err *err)
+{
+	const struct cc_source *src;
+	struct cc_acme *acme;
+
+	for (size_t i = 0; i < pol->nsources; i++) {
+		src = cc_config_source(b->cli->cfg, pol->sources[i]);
+		memset(res, 0, sizeof(*res));
+		cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
+		pthread_mutex_lock(&b->sessions_lock);
+		acme = session_for(b->sessions, &b->nsessions, src, b->store, res, err);
+		pthread_mutex_unlock(&b->sessions_lock);
+		if (acme != NULL && cc_download_acme(b->store, acme, name, b->opts, res, err) == 0)
+			return src;
+		if (i + 1 == pol->nsources || !res->outage)
+			break;
+		cc_error("%s: %s; trying source '%s'", name, err->msg, pol->sources[i + 1]);
+	}
+	return NULL;
 }
 
 /*
@@ -121,11 +169,11 @@ static int download_one(struct batch *b, const char *name)
 	const struct cc_download_opts *opts = b->opts;
 	const struct cc_cert_conf *conf = cc_config_cert(cli->cfg, name);
 	struct cc_download_result res = { 0 };
-	const struct cc_source *src;
+	const struct cc_source *src, *issuer;
 	struct cc_policy pol;
-	struct cc_acme *acme;
 	struct cc_err err;
-	char reason[160], date[32];
+	char reason[160], date[32], note[256];
+	int urgent;
 
 	cc_config_policy(cli->cfg, name, &pol);
 	if (conf == NULL) {
@@ -161,12 +209,29 @@ static int download_one(struct batch *b, const char *name)
 			cc_say("would download %s (%s)", name, reason);
 			return 1;
 		}
-		cc_debug(1, "%s: downloading from '%s' (%s)", name, src->name, reason);
-		pthread_mutex_lock(&b->sessions_lock);
-		acme = session_for(b->sessions, &b->nsessions, src, store, &err);
-		pthread_mutex_unlock(&b->sessions_lock);
-		if (acme == NULL || cc_download_acme(store, acme, name, opts, &res, &err) == -1)
-			goto fail;
+		if (!opts->force && cc_download_backoff(store, name, opts, &urgent, note,
+		    sizeof(note))) {
+			/* Not an attempt: nothing is recorded. Near expiry the
+			 * skip is a failure, so that cron does not see success. */
+			if (urgent) {
+				cc_error("%s: due (%s) but not tried: %s", name, reason, note);
+				return -1;
+			}
+			cc_say("%s: due (%s) but not tried: %s", name, reason, note);
+			return 0;
+		}
+		if ((issuer = order_from(b, name, &pol, reason, &res, &err)) == NULL) {
+			cc_error("%s: %s", name, err.msg);
+			cc_download_record(store, name, opts->now, err.msg);
+			/* Only what the CA refused backs off: a local
+			 * problem, once mended, is tried at the next run. */
+			if (res.ca_failed)
+				cc_download_note_backoff(store, name, src->name, opts->now,
+				    res.retry_after);
+			return -1;
+		}
+		cc_download_note_issued(store, name, res.install.generation, issuer->name,
+		    res.profile);
 		if (res.install.outcome == CC_INSTALL_SAME) {
 			cc_download_record(store, name, opts->now, NULL);
 			return 0;

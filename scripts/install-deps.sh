@@ -30,3 +30,8 @@ $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
 if ! command -v s3rver >/dev/null || [ "$(s3rver --version)" != 3.7.1 ]; then
     $sudo npm install -g --no-fund --no-audit s3rver@3.7.1
 fi
+
+# Pebble 2.6+ from Debian's next release (renewalInfo, for the real-ARI
+# tests in tests/cli/ari.bats): unpacked into a cache directory with a
+# private apt lists directory; the system's sources stay as they are.
+bash "$(dirname "$0")/../tests/helpers/get-pebble-next.sh" >/dev/null

@@ -13,6 +13,7 @@
 #include "certctl/http.h"
 #include "certctl/jws.h"
 #include "certctl/keygen.h"
+#include "certctl/renewal.h"
 #include "certctl/x509.h"
 #include "acme_json.h"
 
@@ -38,6 +39,29 @@ struct cc_acme {
 	size_t nnonces;
 	struct cc_responder *responder;
 };
+
+/* Why this thread's last request failed, for a caller that may turn to
+ * another CA or wait (cc_acme_order, cc_acme_open_failure). */
+static __thread struct { int from_ca; int outage; long retry_after; } last_failure;
+
+/* RESP NULL: no answer at all. */
+static void note_failure(const struct cc_http_response *resp, const char *type)
+{
+	char after[64];
+
+	last_failure.from_ca = 1;
+	last_failure.outage = acme_is_outage(resp != NULL ? resp->status : 0, type);
+	if (resp == NULL || cc_http_header(resp, "retry-after", 0, after, sizeof(after)) == NULL ||
+	    cc_retry_after(after, time(NULL), &last_failure.retry_after) == -1)
+		last_failure.retry_after = 0;
+}
+
+int cc_acme_open_failure(int *outage, long *retry_after)
+{
+	*outage = last_failure.outage;
+	*retry_after = last_failure.retry_after;
+	return last_failure.from_ca;
+}
 
 static const char *dir_url(struct cc_acme *a, const char *name)
 {
@@ -76,8 +100,10 @@ static int take_nonce(struct cc_acme *a, char nonce[NONCE_MAX], struct cc_err *e
 	pthread_mutex_unlock(&a->lock);
 	if (url == NULL)
 		return cc_err_set(err, "the ACME directory has no newNonce");
-	if (cc_http_get(url, &a->http, &resp, err) == -1)
+	if (cc_http_get(url, &a->http, &resp, err) == -1) {
+		note_failure(NULL, NULL);
 		return cc_err_prefix(err, "acme: '%s'", url);
+	}
 	if (cc_http_header(&resp, "replay-nonce", 0, nonce, NONCE_MAX) == NULL)
 		nonce[0] = '\0';
 	cc_http_response_free(&resp);
@@ -108,6 +134,7 @@ static int post(struct cc_acme *a, const char *url, const json_t *payload, const
 		if (cc_http_post(url, "application/jose+json", jws.data, jws.len, &a->http, resp,
 		    err) == -1) {
 			cc_buf_free(&jws);
+			note_failure(NULL, NULL);
 			return cc_err_prefix(err, "acme: '%s'", url);
 		}
 		keep_nonce(a, resp);
@@ -127,6 +154,7 @@ static int post(struct cc_acme *a, const char *url, const json_t *payload, const
 	}
 	cc_buf_free(&jws);
 	if (resp->status >= 400) {
+		note_failure(resp, type);
 		acme_problem(resp->status, *body, url, err);
 		json_decref(*body);
 		*body = NULL;
@@ -264,11 +292,15 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 	a->http.ca_file = src->ca_file;
 	a->http.connect_timeout = src->connect_timeout ? src->connect_timeout : 10;
 	a->http.total_timeout = src->total_timeout ? src->total_timeout : 60;
+	memset(&last_failure, 0, sizeof(last_failure));
 	if (cc_http_get(src->directory, &a->http, &resp, err) == -1) {
+		note_failure(NULL, NULL);
 		cc_err_prefix(err, "acme: directory '%s'", src->directory);
 		goto fail;
 	}
 	a->dir = resp.status == 200 ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
+	if (resp.status != 200)
+		note_failure(&resp, NULL);
 	cc_http_response_free(&resp);
 	if (!json_is_object(a->dir) || dir_url(a, "newOrder") == NULL) {
 		cc_err_set(err, "acme: '%s' is not an ACME directory", src->directory);
@@ -283,6 +315,11 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 fail:
 	cc_acme_close(a);
 	return -1;
+}
+
+const struct cc_source *cc_acme_source(const struct cc_acme *a)
+{
+	return a->src;
 }
 
 void cc_acme_close(struct cc_acme *a)
@@ -321,8 +358,9 @@ static int poll_status(struct cc_acme *a, const char *url, const char *waiting1,
 	for (;;) {
 		if (post(a, url, NULL, a->kid, &resp, body, err) == -1)
 			return -1;
-		wait = cc_http_header(&resp, "retry-after", 0, after, sizeof(after)) ?
-		    atol(after) : 1;
+		if (cc_http_header(&resp, "retry-after", 0, after, sizeof(after)) == NULL ||
+		    cc_retry_after(after, time(NULL), &wait) == -1)
+			wait = 1;
 		cc_http_response_free(&resp);
 		status = json_string_value(json_object_get(*body, "status"));
 		if (status == NULL) {
@@ -427,11 +465,13 @@ static int wait_valid(struct cc_acme *a, const struct pending_answer *ans, struc
 	if (poll_status(a, ans->authz, "pending", "processing", &authz, err) == -1 ||
 	    acme_authz_read(authz, ans->authz, NULL, &z, err) == -1)
 		goto out;
-	if (strcmp(z.status, "valid") == 0)
+	if (strcmp(z.status, "valid") == 0) {
 		rc = 0;
-	else
+	} else {
+		last_failure.from_ca = 1;
 		cc_err_set(err, "acme: the challenge for '%s' failed: %s", ans->domain,
 		    z.error ? z.error : z.status);
+	}
 out:
 	json_decref(authz);
 	return rc;
@@ -518,8 +558,9 @@ static struct cc_responder *session_responder(struct cc_acme *a, struct cc_err *
 }
 
 int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
-    const char *csr_pem, const char *replaces, struct cc_buf *chain, struct cc_err *err)
+    const char *csr_pem, struct cc_acme_order *ord, struct cc_buf *chain, struct cc_err *err)
 {
+	const char *replaces = ord->replaces;
 	struct pending_answer answers[ACME_MAX_AUTHZ] = { 0 };
 	struct cc_responder *r = NULL;
 	struct cc_buf csr = { 0 };
@@ -529,6 +570,12 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	size_t i, nanswers = 0;
 	int rc = -1;
 
+	memset(&last_failure, 0, sizeof(last_failure));
+	if (ord->profile != NULL &&
+	    acme_profile_offered(a->dir, a->src->name, ord->profile, err) == -1) {
+		json_decref(ids);
+		goto out;
+	}
 	if (replaces != NULL && dir_url(a, "renewalInfo") != NULL)
 		cc_debug(1, "the order replaces certificate %s", replaces);
 	for (i = 0; i < ndomains; i++)
@@ -537,6 +584,8 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	if ((req = json_pack("{s:o}", "identifiers", ids)) == NULL ||
 	    (replaces != NULL && dir_url(a, "renewalInfo") != NULL &&
 	    json_object_set_new(req, "replaces", json_string(replaces)) == -1) ||
+	    (ord->profile != NULL &&
+	    json_object_set_new(req, "profile", json_string(ord->profile)) == -1) ||
 	    post_json(a, dir_url(a, "newOrder"), req, &order, order_url, sizeof(order_url),
 	    err) == -1)
 		goto out;
@@ -569,10 +618,15 @@ int cc_acme_issue(struct cc_acme *a, char *const *domains, size_t ndomains,
 	order = NULL;
 	if (poll_status(a, order_url, "pending", "processing", &order, err) == -1)
 		goto out;
-	if (acme_order_done(order, &o, err) == -1)
+	if (acme_order_done(order, &o, err) == -1) {
+		last_failure.from_ca = 1;
 		goto out;
+	}
 	rc = download(a, o.certificate, chain, err);
 out:
+	ord->ca_failed = rc == -1 && last_failure.from_ca;
+	ord->outage = rc == -1 && last_failure.outage;
+	ord->retry_after = rc == -1 ? last_failure.retry_after : 0;
 	for (i = 0; i < nanswers; i++) {
 		if (r != NULL && answers[i].token != NULL)
 			cc_responder_clear(r, answers[i].domain, answers[i].token, answers[i].keyauth);

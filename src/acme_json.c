@@ -1,4 +1,5 @@
 /* Reading an ACME CA's JSON objects (see acme_json.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "acme_json.h"
@@ -78,4 +79,29 @@ int acme_authz_read(json_t *authz, const char *url, const char *type, struct acm
 		}
 	}
 	return 0;
+}
+
+int acme_profile_offered(json_t *dir, const char *source, const char *profile,
+    struct cc_err *err)
+{
+	json_t *profiles = json_object_get(json_object_get(dir, "meta"), "profiles"), *v;
+	char list[256] = "";
+	const char *name;
+
+	if (!json_is_object(profiles) || json_object_size(profiles) == 0)
+		return cc_err_set(err, "source '%s' offers no profiles (its directory has no "
+		    "meta.profiles), so profile '%s' cannot be ordered", source, profile);
+	if (json_object_get(profiles, profile) != NULL)
+		return 0;
+	json_object_foreach(profiles, name, v)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+		    list[0] ? ", " : "", name);
+	return cc_err_set(err, "profile '%s' is not offered by source '%s' (it offers: %s)",
+	    profile, source, list);
+}
+
+int acme_is_outage(long status, const char *type)
+{
+	return status == 0 || status == 429 || status >= 500 ||
+	    (type != NULL && strcmp(type, "urn:ietf:params:acme:error:rateLimited") == 0);
 }

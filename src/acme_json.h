@@ -46,4 +46,14 @@ struct acme_authz {
 int acme_authz_read(json_t *authz, const char *url, const char *type, struct acme_authz *z,
     struct cc_err *err);
 
+/* PROFILE is one of the profiles the directory DIR of SOURCE offers in
+ * meta.profiles (draft-ietf-acme-profiles); else the error says which
+ * it offers. */
+int acme_profile_offered(json_t *dir, const char *source, const char *profile,
+    struct cc_err *err);
+
+/* A failure that another CA may not have: the CA unreachable, an HTTP
+ * 5xx, 429 or a rateLimited problem. STATUS 0: no answer at all. */
+int acme_is_outage(long status, const char *type);
+
 #endif

@@ -12,6 +12,7 @@
 #include "certctl/ari.h"
 #include "certctl/http.h"
 #include "certctl/jws.h"
+#include "certctl/renewal.h"
 
 int cc_ari_cert_id(X509 *cert, struct cc_buf *out, struct cc_err *err)
 {
@@ -83,7 +84,6 @@ int cc_ari_parse(const void *body, size_t len, const char *retry_after, struct c
 {
 	json_t *doc = json_loadb(body, len, 0, NULL);
 	json_t *window = json_object_get(doc, "suggestedWindow");
-	char *end;
 	long retry;
 	int rc = -1;
 
@@ -100,9 +100,9 @@ int cc_ari_parse(const void *body, size_t len, const char *retry_after, struct c
 		cc_err_set(err, "renewalInfo window ends before it starts");
 		goto out;
 	}
-	/* Retry-After in seconds; an HTTP-date or garbage gets the default. */
-	retry = retry_after != NULL ? strtol(retry_after, &end, 10) : 0;
-	if (retry_after == NULL || end == retry_after || *end != '\0')
+	/* Retry-After as seconds or an HTTP-date; absent or garbage gets
+	 * the default. */
+	if (cc_retry_after(retry_after, time(NULL), &retry) == -1)
 		retry = CC_ARI_RETRY_DEFAULT;
 	ari->retry_after = retry < CC_ARI_RETRY_MIN ? CC_ARI_RETRY_MIN :
 	    retry > CC_ARI_RETRY_MAX ? CC_ARI_RETRY_MAX : retry;

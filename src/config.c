@@ -141,6 +141,25 @@ static int get_list(struct ctx *c, const char *key, yaml_node_t *n, char ***out,
 	return 0;
 }
 
+/* source: NAME, or a list of names tried in order (CA fallback). */
+static int get_sources(struct ctx *c, const char *key, yaml_node_t *n, struct cc_policy *pol)
+{
+	if (n->type == YAML_SEQUENCE_NODE) {
+		if (get_list(c, key, n, &pol->sources, &pol->nsources) == -1)
+			return -1;
+		if (pol->nsources == 0)
+			return fail(c, n, "key 'source' must name at least one source");
+	} else {
+		if ((pol->sources = calloc(2, sizeof(char *))) == NULL)
+			return cc_err_set(c->err, "out of memory");
+		if (get_string(c, key, n, &pol->sources[0]) == -1)
+			return -1;
+		pol->nsources = 1;
+	}
+	pol->source = pol->sources[0];
+	return 0;
+}
+
 long cc_parse_duration(const char *text)
 {
 	long v;
@@ -268,7 +287,11 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 	if (!strcmp(k, "source")) {
 		pol->set |= CC_P_SOURCE;
 		pol->source_line = (unsigned long)v->start_mark.line + 1;
-		return get_string(c, k, v, &pol->source);
+		return get_sources(c, k, v, pol);
+	}
+	if (!strcmp(k, "profile")) {
+		pol->set |= CC_P_PROFILE;
+		return get_string(c, k, v, &pol->profile);
 	}
 	if (!strcmp(k, "owner")) {
 		pol->set |= CC_P_OWNER;
@@ -339,7 +362,7 @@ static int parse_policy_key(struct ctx *c, const char *k, yaml_node_t *v,
 }
 
 #define POLICY_KEYS "key", "renew_before", "source", "files", "owner", "group", \
-	"key_mode", "ocsp", "check", "keep_generations", "publish"
+	"key_mode", "ocsp", "check", "keep_generations", "publish", "profile"
 
 static int parse_defaults(struct ctx *c, yaml_node_t *n, struct cc_policy *pol)
 {
@@ -449,7 +472,7 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
     struct cc_source *src)
 {
 	static const char *const acme_keys[] = { "type", "directory", "contact", "agree_tos",
-		"ca_file", "challenge", "eab", "preferred_chain", "timeout", NULL };
+		"ca_file", "challenge", "eab", "preferred_chain", "profile", "timeout", NULL };
 	static const char *const http_keys[] = { "type", "url", "ca_file",
 		"bearer_token_file", "client_cert", "client_key", "timeout", "aws_sigv4", NULL };
 	static const char *const eab_keys[] = { "kid", "hmac_key", NULL };
@@ -493,6 +516,7 @@ static int parse_source(struct ctx *c, const char *name, yaml_node_t *n,
 			char **dst = !strcmp(k, "directory") ? &src->directory :
 			    !strcmp(k, "ca_file") ? &src->ca_file :
 			    !strcmp(k, "preferred_chain") ? &src->preferred_chain :
+			    !strcmp(k, "profile") ? &src->profile :
 			    !strcmp(k, "url") ? &src->url :
 			    !strcmp(k, "bearer_token_file") ? &src->bearer_token_file :
 			    !strcmp(k, "client_cert") ? &src->client_cert : &src->client_key;
@@ -628,9 +652,21 @@ static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
 static int check_policy(struct ctx *c, const char *where, const struct cc_policy *pol,
     const struct cc_config *cfg)
 {
-	if (pol->source != NULL && cc_config_source(cfg, pol->source) == NULL)
-		return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
-		    "'sources'", c->path, pol->source_line, where, pol->source);
+	const struct cc_source *src;
+
+	for (size_t i = 0; i < pol->nsources; i++) {
+		if ((src = cc_config_source(cfg, pol->sources[i])) == NULL)
+			return cc_err_set(c->err, "%s:%lu: %s: source '%s' is not defined under "
+			    "'sources'", c->path, pol->source_line, where, pol->sources[i]);
+		/* A fallback is another CA: an http store has no outage to fall back from. */
+		if (pol->nsources > 1 && src->type != CC_SOURCE_ACME)
+			return cc_err_set(c->err, "%s:%lu: %s: a list of sources may name only acme "
+			    "sources, not '%s'", c->path, pol->source_line, where, pol->sources[i]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(pol->sources[j], pol->sources[i]) == 0)
+				return cc_err_set(c->err, "%s:%lu: %s: source '%s' is listed twice",
+				    c->path, pol->source_line, where, pol->sources[i]);
+	}
 	for (size_t i = 0; i < pol->npublish; i++) {
 		const struct cc_source *store = cc_config_source(cfg, pol->publish[i]);
 

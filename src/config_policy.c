@@ -18,10 +18,11 @@ static void free_list(char **list, size_t n)
 
 static void free_policy(struct cc_policy *p)
 {
-	free(p->source);
+	free_list(p->sources, p->nsources);
 	free(p->owner);
 	free(p->group);
 	free_list(p->publish, p->npublish);
+	free(p->profile);
 }
 
 void cc_config_free(struct cc_config *cfg)
@@ -31,7 +32,7 @@ void cc_config_free(struct cc_config *cfg)
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct cc_source *s = &cfg->sources[i];
 		char *strings[] = { s->name, s->directory, s->challenge_type, s->webroot,
-			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain,
+			s->listen, s->hook, s->eab_kid, s->eab_hmac_key, s->preferred_chain, s->profile,
 			s->url, s->bearer_token_file, s->client_cert, s->client_key, s->ca_file,
 			s->sigv4_region, s->sigv4_service, s->sigv4_key_id_file,
 			s->sigv4_secret_file };
@@ -79,8 +80,11 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->key = src->key;
 	if (s & CC_P_RENEW)
 		dst->renew_before = src->renew_before;
-	if (s & CC_P_SOURCE)
+	if (s & CC_P_SOURCE) {
 		dst->source = src->source;
+		dst->sources = src->sources;
+		dst->nsources = src->nsources;
+	}
 	if (s & CC_P_FILES)
 		dst->combined = src->combined;
 	if (s & CC_P_OWNER)
@@ -103,6 +107,8 @@ static void overlay(struct cc_policy *dst, const struct cc_policy *src)
 		dst->publish = src->publish;
 		dst->npublish = src->npublish;
 	}
+	if (s & CC_P_PROFILE)
+		dst->profile = src->profile;
 	dst->set |= s;
 }
 
@@ -113,7 +119,8 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 	memset(out, 0, sizeof(*out));
 	out->key.type = CC_KEY_EC;
 	snprintf(out->key.curve, sizeof(out->key.curve), "P-256");
-	out->renew_before.percent = 100.0 / 3;
+	/* renew_before unset: cc_renew_margin's rule (a third, half for
+	 * short lifetimes). */
 	out->key_mode = 0600;
 	out->ocsp_min_validity = 3 * 86400;
 	out->ocsp_min_validity_percent = 42.8;
@@ -125,4 +132,18 @@ void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_p
 	if (cert != NULL)
 		overlay(out, &cert->policy);
 	out->set = 0;
+}
+
+const char *cc_config_profile(const struct cc_config *cfg, const char *name,
+    const char *source)
+{
+	const struct cc_source *src;
+	struct cc_policy pol;
+
+	cc_config_policy(cfg, name, &pol);
+	/* Profiles are ACME's: an http store's names have none. */
+	src = cc_config_source(cfg, source != NULL ? source : pol.source);
+	if (src == NULL || src->type != CC_SOURCE_ACME)
+		return NULL;
+	return pol.profile != NULL ? pol.profile : src->profile;
 }

@@ -13,6 +13,7 @@
 #include "certctl/ari.h"
 #include "certctl/download.h"
 #include "certctl/keygen.h"
+#include "certctl/renewal.h"
 #include "certctl/x509.h"
 
 static int in_list(const char *const *list, size_t n, const char *item)
@@ -89,6 +90,17 @@ static char *renewal_info_url(struct cc_store *store, const struct cc_source *sr
 	return copy;
 }
 
+/* KEY ("source", "profile") of what issued the live generation GEN
+ * ("issued" in the state), or NULL when not recorded. */
+static const char *issued_field(json_t *state, unsigned gen, const char *key)
+{
+	json_t *issued = json_object_get(state, "issued");
+
+	if (json_integer_value(json_object_get(issued, "generation")) != (json_int_t)gen)
+		return NULL;
+	return json_string_value(json_object_get(issued, key));
+}
+
 /* A uniformly random time in [START, END). */
 static time_t pick_in(time_t start, time_t end)
 {
@@ -126,7 +138,11 @@ static int live_cert_id(struct cc_store *store, const char *name, struct cc_buf 
 static int ari_due(struct cc_store *store, const char *name, const struct cc_download_opts *opts,
     const struct cc_policy *pol, json_t *state, unsigned gen)
 {
-	const struct cc_source *src = cc_config_source(opts->cfg, pol->source);
+	/* The CA that issued the certificate knows its window (with
+	 * fallback, that need not be the first source). */
+	const char *issuer = issued_field(state, gen, "source");
+	const struct cc_source *src = cc_config_source(opts->cfg,
+	    issuer != NULL ? issuer : pol->source);
 	json_t *kept = json_object_get(state, "ari"), *fresh;
 	struct cc_buf id = { 0 };
 	struct cc_ari ari;
@@ -169,6 +185,35 @@ out:
 	return due;
 }
 
+/* "2 days", "5 hours", "40 minutes": a span for a message. */
+static const char *span_text(long seconds, char *buf, size_t len)
+{
+	if (seconds >= 2 * 86400)
+		snprintf(buf, len, "%ld days", seconds / 86400);
+	else if (seconds >= 2 * 3600)
+		snprintf(buf, len, "%ld hours", seconds / 3600);
+	else
+		snprintf(buf, len, "%ld minutes", seconds > 0 ? seconds / 60 : 0);
+	return buf;
+}
+
+/* 0 (with REASON) when the configured profile is not the one the live
+ * certificate was ordered with: a change of profile renews. */
+static int profile_matches(const struct cc_config *cfg, const char *name, json_t *state,
+    unsigned gen, char *reason, size_t len)
+{
+	const char *had = issued_field(state, gen, "profile");
+	const char *want = cc_config_profile(cfg, name, issued_field(state, gen, "source"));
+
+	if ((want == NULL && had == NULL) || (want != NULL && had != NULL &&
+	    strcmp(want, had) == 0))
+		return 1;
+	snprintf(reason, len, "the configured profile is %s%s%s, the certificate's %s%s%s",
+	    want ? "'" : "", want ? want : "none", want ? "'" : "",
+	    had ? "'" : "", had ? had : "none", had ? "'" : "");
+	return 0;
+}
+
 int cc_download_due(struct cc_store *store, const char *name,
     const struct cc_download_opts *opts, char *reason, size_t len)
 {
@@ -178,6 +223,7 @@ int cc_download_due(struct cc_store *store, const char *name,
 	struct cc_policy pol;
 	json_t *state = NULL;
 	long lifetime, margin;
+	char at[32];
 	int due = 1;
 
 	cc_config_policy(opts->cfg, name, &pol);
@@ -206,12 +252,14 @@ int cc_download_due(struct cc_store *store, const char *name,
 			goto out;
 		}
 	lifetime = (long)(f.not_after - f.not_before);
-	margin = pol.renew_before.percent > 0 ?
-	    (long)(lifetime * pol.renew_before.percent / 100) : pol.renew_before.seconds;
-	if (f.not_after - opts->now < margin) {
-		snprintf(reason, len, "less than %ld days of validity left", margin / 86400);
+	margin = cc_renew_margin(lifetime, &pol.renew_before);
+	if (f.not_after - opts->now <= margin) {
+		snprintf(reason, len, "less than %s of validity left",
+		    span_text(margin + 1, at, sizeof(at)));
 		goto out;
 	}
+	if (!profile_matches(opts->cfg, name, state, f.generation, reason, len))
+		goto out;
 	if (opts->force) {
 		snprintf(reason, len, "--force");
 		goto out;
@@ -226,6 +274,49 @@ out:
 	cc_cert_facts_free(&parsed);
 	json_decref(state);
 	return due;
+}
+
+int cc_download_backoff(struct cc_store *store, const char *name,
+    const struct cc_download_opts *opts, int *urgent, char *note, size_t len)
+{
+	struct cc_cert_facts parsed = { 0 };
+	struct cc_live_facts f;
+	struct cc_policy pol;
+	json_t *state = NULL, *op;
+	time_t next;
+	char date[32];
+	long margin, failures;
+	int same;
+
+	*urgent = 0;
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		return 0;
+	op = json_object_get(state, "download");
+	next = (time_t)json_integer_value(json_object_get(op, "next_attempt"));
+	failures = (long)json_integer_value(json_object_get(op, "failures"));
+	cc_config_policy(opts->cfg, name, &pol);
+	/* Another source configured since: a new start. */
+	same = pol.source != NULL &&
+	    json_string_value(json_object_get(op, "failed_source")) != NULL &&
+	    strcmp(json_string_value(json_object_get(op, "failed_source")), pol.source) == 0;
+	json_decref(state);
+	state = NULL;
+	if (next <= opts->now || !same)
+		return 0;
+	if (live_facts(store, name, 0, &state, &f, &parsed) == -1 || f.generation == 0) {
+		*urgent = 1;
+	} else {
+		margin = cc_renew_margin((long)(f.not_after - f.not_before), &pol.renew_before);
+		*urgent = f.not_after - opts->now <= margin / 2;
+	}
+	cc_format_minute(next, date, sizeof(date));
+	snprintf(note, len, "waiting after %ld failed attempt%s, next at %s (--force to try "
+	    "now)%s", failures, failures == 1 ? "" : "s", date,
+	    *urgent ? "; the certificate is close to expiry or missing" : "");
+	cc_live_facts_free(&f);
+	cc_cert_facts_free(&parsed);
+	json_decref(state);
+	return 1;
 }
 
 /* The pending key of NAME, made now (per the policy) when there is none. */
@@ -262,11 +353,12 @@ static int pending_key(struct cc_store *store, const char *name, const struct cc
 }
 
 /* The ARI certificate ID of the live certificate, when the state knows
- * it (the CA offers renewalInfo): the new order "replaces" it. */
-static char *replaced_cert_id(struct cc_store *store, const char *name)
+ * it (the CA offers renewalInfo): the new order at SOURCE "replaces" it,
+ * unless another source issued it (no CA knows another's certificates). */
+static char *replaced_cert_id(struct cc_store *store, const char *name, const char *source)
 {
 	json_t *state = NULL, *ari;
-	const char *id;
+	const char *id, *issuer;
 	unsigned gen;
 	char *copy = NULL;
 
@@ -274,7 +366,9 @@ static char *replaced_cert_id(struct cc_store *store, const char *name)
 	    cc_store_state_read(store, name, &state, NULL) == -1)
 		return NULL;
 	ari = json_object_get(state, "ari");
-	if (json_integer_value(json_object_get(ari, "generation")) == (json_int_t)gen &&
+	issuer = issued_field(state, gen, "source");
+	if ((issuer == NULL || strcmp(issuer, source) == 0) &&
+	    json_integer_value(json_object_get(ari, "generation")) == (json_int_t)gen &&
 	    (id = json_string_value(json_object_get(ari, "cert_id"))) != NULL)
 		copy = strdup(id);
 	json_decref(state);
@@ -327,6 +421,8 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	struct cc_buf csr = { 0 }, chain = { 0 };
 	struct cc_policy pol;
 	EVP_PKEY *key = NULL;
+	struct cc_acme_order order = { .profile = cc_config_profile(opts->cfg, name,
+		cc_acme_source(acme)->name) };
 	char *replaces = NULL;
 	int rc = -1, kept = 0;
 
@@ -335,14 +431,18 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 	cc_config_policy(opts->cfg, name, &pol);
 	/* The CSR is made afresh from the pending key, so a domain added to
 	 * the config since rekey is in it. */
-	replaces = replaced_cert_id(store, name);
+	order.replaces = replaces = replaced_cert_id(store, name, cc_acme_source(acme)->name);
 	if (pending_key(store, name, &pol, conf->domains, conf->ndomains, &key, err) == -1)
 		goto out;
 	if ((kept = kept_cert(store, name, key, conf, opts->now, &cand.certs)) == 1) {
 		cc_debug(1, "%s: trying again the certificate issued for the pending key", name);
-	} else if (cc_csr_make(key, conf->domains, conf->ndomains, &csr, err) == -1 ||
-	    cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, replaces, &chain,
+	} else if (cc_csr_make(key, conf->domains, conf->ndomains, &csr, err) == -1) {
+		goto out;
+	} else if (cc_acme_issue(acme, conf->domains, conf->ndomains, csr.data, &order, &chain,
 	    err) == -1) {
+		res->ca_failed = order.ca_failed;
+		res->outage = order.outage;
+		res->retry_after = order.retry_after;
 		goto out;
 	} else if (cc_certs_parse(chain.data, chain.len, &cand.certs, err) == -1) {
 		cc_err_prefix(err, "the CA's certificate");
@@ -359,6 +459,7 @@ int cc_download_acme(struct cc_store *store, struct cc_acme *acme, const char *n
 		goto out;
 	}
 	res->outcome = CC_DOWNLOAD_INSTALLED;
+	res->profile = order.profile;
 	rc = 0;
 out:
 	sk_X509_pop_free(cand.certs, X509_free);
@@ -401,6 +502,37 @@ int cc_download_deploy_hook(const struct cc_config *cfg, const char *certdir, co
 	return cc_err_set(err, "deploy_hook '%s' failed (%s %d)", conf->deploy_hook,
 	    WIFEXITED(status) ? "exit" : "signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+void cc_download_note_issued(struct cc_store *store, const char *name, unsigned generation,
+    const char *source, const char *profile)
+{
+	json_t *state = NULL, *issued;
+
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		return;
+	issued = json_pack("{s:I, s:s, s:s*}", "generation", (json_int_t)generation, "source",
+	    source, "profile", profile);
+	if (issued != NULL && json_object_set_new(state, "issued", issued) == 0)
+		cc_store_state_write(store, name, state, NULL);
+	json_decref(state);
+}
+
+void cc_download_note_backoff(struct cc_store *store, const char *name, const char *source,
+    time_t now, long retry_after)
+{
+	json_t *state = NULL, *op;
+	long delay;
+
+	if (cc_store_state_read(store, name, &state, NULL) == -1)
+		return;
+	op = json_object_get(state, "download");
+	delay = cc_backoff_delay(json_integer_value(json_object_get(op, "failures")), retry_after);
+	if (json_is_object(op) &&
+	    json_object_set_new(op, "next_attempt", json_integer(now + delay)) == 0 &&
+	    json_object_set_new(op, "failed_source", json_string(source)) == 0)
+		cc_store_state_write(store, name, state, NULL);
+	json_decref(state);
 }
 
 void cc_download_clear_error(struct cc_store *store, const char *name, time_t now)

@@ -15,6 +15,7 @@
 #include "certctl/staple.h"
 #include "certctl/probe.h"
 #include "certctl/publish.h"
+#include "certctl/renewal.h"
 
 #define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
 #define PENDING_MAX_AGE (7 * 86400)
@@ -400,8 +401,10 @@ static void check_publish(struct run *r, json_t *state)
 static void check_state(struct run *r)
 {
 	static const char *const ops[] = { "download", "staple", "import" };
-	json_t *state = NULL, *op, *msg;
+	json_t *state = NULL, *op, *msg, *issued;
 	struct cc_err err;
+	char date[32];
+	time_t next;
 
 	if (cc_store_state_read(r->store, r->h->name, &state, &err) == -1) {
 		add(r, CC_WARNING, "%s", err.msg);
@@ -416,8 +419,12 @@ static void check_state(struct run *r)
 		if (serial != NULL && r->h->has_cert && strcmp(serial, r->h->facts.serial) != 0)
 			continue;
 		msg = json_object_get(op, "last_error");
+		next = (time_t)json_integer_value(json_object_get(op, "next_attempt"));
+		cc_format_minute(next, date, sizeof(date));
 		if (json_is_string(msg) && *json_string_value(msg))
-			add(r, CC_WARNING, "last %s failed: %s", ops[i], json_string_value(msg));
+			add(r, CC_WARNING, "last %s failed: %s%s%s%s", ops[i],
+			    json_string_value(msg), next > r->opts->now ? " (next attempt " : "",
+			    next > r->opts->now ? date : "", next > r->opts->now ? ")" : "");
 		msg = json_object_get(op, "last_warning");
 		if (json_is_string(msg) && *json_string_value(msg))
 			add(r, CC_WARNING, "last %s installed with a warning: %s", ops[i],
@@ -427,6 +434,15 @@ static void check_state(struct run *r)
 			    "staple attempt)");
 	}
 	check_publish(r, state);
+	/* Which source issued the live certificate, under which profile. */
+	issued = json_object_get(state, "issued");
+	if (r->h->has_cert && json_integer_value(json_object_get(issued, "generation")) ==
+	    (json_int_t)r->h->generation) {
+		snprintf(r->h->source, sizeof(r->h->source), "%s",
+		    json_string_value(json_object_get(issued, "source")) ?: "");
+		snprintf(r->h->profile, sizeof(r->h->profile), "%s",
+		    json_string_value(json_object_get(issued, "profile")) ?: "");
+	}
 	json_decref(state);
 }
 

@@ -81,6 +81,10 @@ static int render_text(struct cc_health *list, size_t n, int verbose, time_t now
 			rc |= cc_buf_printf(out, "          serial %s, %s key, issued by '%s', "
 			    "expires %s, generation %u\n", h->facts.serial, h->facts.key,
 			    h->facts.issuer, date, h->generation);
+		if (h->source[0])
+			rc |= cc_buf_printf(out, "          from source '%s'%s%s%s\n", h->source,
+			    h->profile[0] ? ", profile '" : "", h->profile,
+			    h->profile[0] ? "'" : "");
 		for (size_t j = 0; j < h->nfindings; j++)
 			rc |= cc_buf_printf(out, "          - %s: %s\n",
 			    cc_severity_name(h->findings[j].severity), h->findings[j].text);
@@ -119,6 +123,10 @@ static json_t *health_json(const struct cc_health *h, time_t now)
 		json_object_set_new(o, "ocsp_url", h->facts.ocsp_url ?
 		    json_string(h->facts.ocsp_url) : json_null());
 		json_object_set_new(o, "staple", json_boolean(h->staple_present));
+		json_object_set_new(o, "source", h->source[0] ? json_string(h->source) :
+		    json_null());
+		json_object_set_new(o, "profile", h->profile[0] ? json_string(h->profile) :
+		    json_null());
 		for (size_t i = 0; i < h->facts.nsans; i++)
 			json_array_append_new(sans, json_string(h->facts.sans[i]));
 	}

@@ -90,6 +90,8 @@ json_t *cc_state_note_attempt(json_t *state, const char *operation, time_t now,
 	} else {
 		json_object_del(op, "last_error");
 		json_object_del(op, "last_warning");
+		json_object_del(op, "next_attempt");   /* the backoff is over */
+		json_object_del(op, "failed_source");
 		json_object_set_new(op, "failures", json_integer(0));
 		json_object_set_new(op, "last_success", json_integer(now));
 	}

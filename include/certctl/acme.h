@@ -20,12 +20,32 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
     struct cc_err *err);
 void cc_acme_close(struct cc_acme *acme);
 
+/* The source the session was opened for. */
+const struct cc_source *cc_acme_source(const struct cc_acme *acme);
+
+struct cc_acme_order {
+	/* in */
+	const char *replaces;   /* RFC 9773 certificate ID, or NULL */
+	const char *profile;    /* ACME profile, or NULL: the CA's default */
+	/* out, after a failure */
+	int ca_failed;          /* the CA refused or failed (not a local problem) */
+	int outage;             /* another CA may do: no answer, 5xx, 429, rateLimited */
+	long retry_after;       /* the CA's Retry-After in seconds, or 0 */
+};
+
 /* Order a certificate for DOMAINS with CSR_PEM, answer the challenges,
- * and append the certificate chain (PEM, leaf first) to CHAIN. REPLACES
- * (RFC 9773 certificate ID, or NULL) names the certificate this one
- * succeeds; sent only to a CA that offers renewalInfo. Threads may issue
- * through one session at once. */
+ * and append the certificate chain (PEM, leaf first) to CHAIN. ORDER's
+ * replaces names the certificate this one succeeds (sent only to a CA
+ * that offers renewalInfo); its profile must be one the directory's
+ * meta.profiles lists. Threads may issue through one session at once. */
 int cc_acme_issue(struct cc_acme *acme, char *const *domains, size_t ndomains,
-    const char *csr_pem, const char *replaces, struct cc_buf *chain, struct cc_err *err);
+    const char *csr_pem, struct cc_acme_order *order, struct cc_buf *chain,
+    struct cc_err *err);
+
+/* After cc_acme_open failed in this thread: 1 when the CA failed or
+ * refused (not a local problem such as the account key), with *OUTAGE 1
+ * when it could not be reached or answered 5xx/429 (another CA may do),
+ * and its Retry-After (seconds, 0: none) in *RETRY_AFTER. */
+int cc_acme_open_failure(int *outage, long *retry_after);
 
 #endif

@@ -30,13 +30,16 @@ enum {
 	CC_P_OWNER = 1 << 4, CC_P_GROUP = 1 << 5, CC_P_KEY_MODE = 1 << 6,
 	CC_P_OCSP_MIN = 1 << 7, CC_P_OCSP_PCT = 1 << 8, CC_P_WARN = 1 << 9,
 	CC_P_CRIT = 1 << 10, CC_P_KEEP = 1 << 11, CC_P_PUBLISH = 1 << 12,
+	CC_P_PROFILE = 1 << 13,
 };
 
 struct cc_policy {
 	unsigned set;           /* CC_P_* given in the file */
 	struct cc_key_spec key;
 	struct cc_lifetime_share renew_before;
-	char *source;
+	char *source;                   /* the first of SOURCES */
+	char **sources;                 /* source: NAME or [NAME, NAME...]: tried in order */
+	size_t nsources;
 	unsigned long source_line;      /* where source: was given, for errors */
 	int combined;           /* files: [combined] */
 	char *owner;
@@ -50,6 +53,7 @@ struct cc_policy {
 	char **publish;                 /* http sources each new live set is written to */
 	size_t npublish;
 	unsigned long publish_line;     /* where publish: was given, for errors */
+	char *profile;                  /* ACME profile; NULL: the source's */
 };
 
 enum cc_source_type { CC_SOURCE_ACME, CC_SOURCE_HTTP };
@@ -69,6 +73,7 @@ struct cc_source {
 	char *eab_kid;
 	char *eab_hmac_key;
 	char *preferred_chain;
+	char *profile;          /* ACME profile (meta.profiles) to order; NULL: the CA's default */
 	/* http */
 	char *url;
 	char *bearer_token_file;
@@ -113,6 +118,12 @@ const struct cc_source *cc_config_source(const struct cc_config *cfg, const char
 /* Effective policy for NAME: built-in defaults < defaults: < the entry.
  * Strings are borrowed from CFG. CFG may be NULL. */
 void cc_config_policy(const struct cc_config *cfg, const char *name, struct cc_policy *out);
+
+/* The ACME profile NAME's orders at SOURCE ask for: the entry's (or
+ * defaults') profile, else SOURCE's (NULL: the name's first source's),
+ * else NULL; always NULL when that source is not an acme one. */
+const char *cc_config_profile(const struct cc_config *cfg, const char *name,
+    const char *source);
 
 /* The longest duration a config value may give (about 273 years). */
 #define CC_DURATION_MAX (100000L * 86400)

@@ -31,6 +31,8 @@ struct cc_health {
 	time_t staple_next_update;
 	struct cc_finding *findings;
 	size_t nfindings;
+	char source[64];                /* the source that issued it ("": not recorded) */
+	char profile[64];               /* the ACME profile it was ordered with, or "" */
 };
 
 struct cc_health_opts {

@@ -480,8 +480,12 @@ EOF
     [[ $stderr == *"$dead_url"* ]]
     [ "$(all_but_state)" = "$before" ]
     assert_failure_recorded www.example.com "$dead_url"
-    # Still due, still failing, still untouched.
-    run "$CERTCTL" download --all
+    # Still due, but the source failed a moment ago: the next run waits
+    # (backoff, #19) and says so; --force tries again, fails again.
+    run --separate-stderr "$CERTCTL" download --all
+    assert_failure 10
+    [[ $output == "www.example.com: due "*"not tried: waiting after 1 failed attempt"* ]]
+    run "$CERTCTL" download --force --all
     assert_failure 1
     [ "$(all_but_state)" = "$before" ]
 }

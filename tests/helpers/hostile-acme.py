@@ -7,6 +7,12 @@ way the file STATE/mode names, read afresh for every request so that one
 server serves a whole test. Mode "good" is the control: a certificate
 signed by the test PKI for the key in the CSR.
 
+For tests/cli/orders.bats it also stands in for what Pebble lacks: the
+directory carries meta.profiles when STATE/profiles holds them (JSON), and
+the payload of every newOrder is appended to STATE/orders (one JSON per
+line). Modes "order-503" and "order-ratelimited" refuse orders (with the
+Retry-After in STATE/retry-after, if any).
+
 usage: hostile-acme.py PORT TLS-CERT TLS-KEY PKI-DIR STATE
 """
 import base64
@@ -109,9 +115,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     def directory(self):
-        return {"newNonce": BASE + "/nonce", "newAccount": BASE + "/account",
-                "newOrder": BASE + "/order", "revokeCert": BASE + "/revoke",
-                "keyChange": BASE + "/key-change"}
+        d = {"newNonce": BASE + "/nonce", "newAccount": BASE + "/account",
+             "newOrder": BASE + "/order", "revokeCert": BASE + "/revoke",
+             "keyChange": BASE + "/key-change"}
+        profiles = self.setting("profiles", None)
+        if profiles is not None:
+            d["meta"] = {"profiles": json.loads(profiles)}
+        return d
+
+    def refuse_order(self, m):
+        """An outage (503) or a rate limit (429 rateLimited)."""
+        retry = self.setting("retry-after", None)
+        headers = [("Retry-After", retry.strip())] if retry is not None else []
+        if m == "order-503":
+            self.send(503, b"<html>down for maintenance</html>", "text/html", headers)
+        else:
+            self.send(429, {"type": "urn:ietf:params:acme:error:rateLimited",
+                            "detail": "too many certificates"}, "application/problem+json",
+                      headers)
 
     def order(self, status, **more):
         return dict({"status": status, "expires": "2099-01-01T00:00:00Z",
@@ -162,7 +183,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send(201, {"status": "valid"},
                           headers=[("Location", BASE + "/acct/1")])
         elif self.path == "/order":
-            if m == "order-badnonce-forever":
+            with open(os.path.join(STATE, "orders"), "a", encoding="utf-8") as f:
+                f.write(json.dumps(json.loads(b64url_decode(
+                    json.loads(body)["payload"]))) + "\n")
+            if m in ("order-503", "order-ratelimited"):
+                self.refuse_order(m)
+            elif m == "order-badnonce-forever":
                 self.send(400, {"type": "urn:ietf:params:acme:error:badNonce",
                                 "detail": "try again"}, "application/problem+json")
             elif m == "order-text":

@@ -11,12 +11,25 @@
 #                                     CHALLTESTSRV (its management URL)
 #   pebble_stop                       stop both
 #   pebble_source NAME CHALLENGE-YAML prints a sources: entry for certctl.conf
+#   pebble_next                       use the Pebble of Debian's next release
+#                                     (2.6: renewalInfo) for the next start
+#
+# PEBBLE_BIN names the pebble to run (default: the installed one);
+# PEBBLE_VALIDITY, when set, is the lifetime in seconds of what it issues;
+# PEBBLE_EAB=KID:HMAC makes it require that external account binding.
 #
 # Needs tests/helpers/pki.bash and common.bash (free_port, wait_port).
 
 pebble_start() {
-    local dir=$1 port mgmt dns chall
+    local dir=$1 port mgmt dns chall eab=false extra=
     shift
+    if [ -n "${PEBBLE_VALIDITY:-}" ]; then
+        extra=", \"certificateValidityPeriod\": $PEBBLE_VALIDITY"
+    fi
+    if [ -n "${PEBBLE_EAB:-}" ]; then
+        eab=true
+        extra+=", \"externalAccountMACKeys\": {\"${PEBBLE_EAB%%:*}\": \"${PEBBLE_EAB#*:}\"}"
+    fi
     mkdir -p "$dir"
     pki_init "$dir/pki" || return 1
     pki_leaf "$dir/pki" localhost --san localhost,IP:127.0.0.1 || return 1
@@ -29,14 +42,14 @@ pebble_start() {
 {"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
   "certificate": "$dir/pki/localhost.full.pem", "privateKey": "$dir/pki/localhost.key",
   "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "${PEBBLE_OCSP_URL:-}",
-  "externalAccountBindingRequired": false}}
+  "externalAccountBindingRequired": $eab$extra}}
 JSON
     # Every name resolves to 127.0.0.1 (and only IPv4, so that validation
     # reaches listeners bound to 127.0.0.1).
     pebble-challtestsrv -dns01 "127.0.0.1:$dns" -http01 "" -https01 "" -tlsalpn01 "" \
         -management "127.0.0.1:$chall" -defaultIPv6 "" >"$dir/challtestsrv.log" 2>&1 &
     PEBBLE_CHALL_PID=$!
-    env PEBBLE_VA_NOSLEEP=1 "$@" pebble -config "$dir/pebble.json" \
+    env PEBBLE_VA_NOSLEEP=1 "$@" "${PEBBLE_BIN:-pebble}" -config "$dir/pebble.json" \
         -dnsserver "127.0.0.1:$dns" >"$dir/pebble.log" 2>&1 &
     PEBBLE_PID=$!
     wait_port "$port" && wait_port "$mgmt" && wait_port "$chall" || return 1
@@ -69,4 +82,13 @@ pebble_source() {
     contact: [mailto:hostmaster@example.com]
     challenge: $2
 YAML
+}
+
+# pebble_next: the Pebble that tests/helpers/get-pebble-next.sh fetched
+# (scripts/install-deps.sh runs it); a failure, not a skip, without it.
+pebble_next() {
+    local cache=${CERTCTL_PEBBLE_NEXT:-${XDG_CACHE_HOME:-$HOME/.cache}/certctl/pebble-next}
+    PEBBLE_BIN=$cache/root/usr/bin/pebble
+    [ -x "$PEBBLE_BIN" ] ||
+        fail "no $PEBBLE_BIN: run tests/helpers/get-pebble-next.sh (scripts/install-deps.sh does)"
 }

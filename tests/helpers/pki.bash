@@ -299,6 +299,14 @@ _pki_opt() {
         --must-staple)
             o_staple=1 _pki_used=1
             ;;
+        --window)
+            # --window FROM TO: seconds from now (negative: in the past).
+            if (($# < 3)) || [[ ! $2 =~ ^-?[0-9]+$ || ! $3 =~ ^-?[0-9]+$ ]]; then
+                _pki_err "--window wants two whole numbers of seconds from now"
+                return 1
+            fi
+            o_nb=$((o_now + $2)) o_na=$((o_now + $3)) _pki_used=3
+            ;;
         --ocsp) o_ocsp=$2 _pki_used=2 ;;
         --ca-issuers) o_cai=$2 _pki_used=2 ;;
         --crl) o_crl=$2 _pki_used=2 ;;
@@ -447,6 +455,7 @@ pki_init() (
 #   --hours N         valid now-1h .. now+N hours
 #   --expired         valid now-100d .. now-10d
 #   --not-yet-valid   valid now+10d .. now+100d
+#   --window FROM TO  valid now+FROM .. now+TO (seconds, negative: past)
 #   --sha1            SHA-1 signature (ecdsa-with-SHA1: the issuers are EC)
 #   --rsa BITS        RSA key of BITS bits
 #   --ed25519         Ed25519 key

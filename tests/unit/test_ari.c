@@ -54,7 +54,12 @@ static void test_retry_after(void **unused)
 	assert_int_equal(ari.retry_after, CC_ARI_RETRY_MIN);
 	assert_int_equal(parse(body, "9999999", &ari), 0);
 	assert_int_equal(ari.retry_after, CC_ARI_RETRY_MAX);
+	/* An HTTP-date is understood: this one is past, so now (the minimum). */
 	assert_int_equal(parse(body, "Wed, 21 Oct 2015 07:28:00 GMT", &ari), 0);
+	assert_int_equal(ari.retry_after, CC_ARI_RETRY_MIN);
+	assert_int_equal(parse(body, "Wed, 21 Oct 2099 07:28:00 GMT", &ari), 0);
+	assert_int_equal(ari.retry_after, CC_ARI_RETRY_MAX);
+	assert_int_equal(parse(body, "soon", &ari), 0);
 	assert_int_equal(ari.retry_after, CC_ARI_RETRY_DEFAULT);
 }
 

@@ -314,6 +314,37 @@ static void test_entry_without_value(void **state)
 	assert_int_equal(c->policy.set, 0);
 }
 
+/* profile: the entry's wins over the source's; an http store has none;
+ * source: a list keeps its order, the first being the source. */
+static void test_profile_and_sources(void **state)
+{
+	struct cc_config *cfg;
+	struct cc_policy pol;
+
+	(void)state;
+	cfg = load_ok("defaults: {source: [le, zs]}\n"
+	    "sources:\n"
+	    "  le: {type: acme, directory: \"https://le.example/dir\", profile: classic}\n"
+	    "  zs: {type: acme, directory: \"https://zs.example/dir\"}\n"
+	    "  store: {type: http, url: \"https://certs.example/{name}.pem\"}\n"
+	    "certificates:\n"
+	    "  a.example:\n"
+	    "  b.example: {profile: shortlived}\n"
+	    "  c.example: {source: store, profile: shortlived}\n");
+	cc_config_policy(cfg, "a.example", &pol);
+	assert_int_equal(pol.nsources, 2);
+	assert_string_equal(pol.source, "le");
+	assert_string_equal(pol.sources[1], "zs");
+	assert_string_equal(cc_config_profile(cfg, "a.example", NULL), "classic");
+	assert_null(cc_config_profile(cfg, "a.example", "zs"));
+	assert_string_equal(cc_config_profile(cfg, "b.example", NULL), "shortlived");
+	assert_string_equal(cc_config_profile(cfg, "b.example", "zs"), "shortlived");
+	cc_config_policy(cfg, "c.example", &pol);
+	assert_int_equal(pol.nsources, 1);
+	assert_string_equal(pol.source, "store");
+	assert_null(cc_config_profile(cfg, "c.example", NULL));
+}
+
 static void test_policy_merge(void **state)
 {
 	struct cc_config *cfg;
@@ -383,7 +414,7 @@ static void test_policy_merge(void **state)
 	assert_int_equal(pol.set, 0);
 	assert_int_equal(pol.key.type, CC_KEY_EC);
 	assert_string_equal(pol.key.curve, "P-256");
-	assert_true(pol.renew_before.percent > 33.333 && pol.renew_before.percent < 33.334);
+	assert_true(pol.renew_before.percent == 0); /* unset: cc_renew_margin decides */
 	assert_int_equal(pol.renew_before.seconds, 0);
 	assert_null(pol.source);
 	assert_null(pol.owner);
@@ -1038,6 +1069,7 @@ int main(void)
 		T(test_wildcard_name),
 		T(test_entry_without_value),
 		T(test_policy_merge),
+		T(test_profile_and_sources),
 		T(test_valid_variants),
 		T(test_parse_duration),
 		T(test_err_unknown_top_level),
