@@ -12,6 +12,11 @@
 #define DEFAULT_CONFIG "/etc/certctl.conf"
 #define DEFAULT_CERTDIR "/etc/certdir"
 
+int cli_own_json(const char *command)
+{
+	return strcmp(command, "check") == 0 || strcmp(command, "account") == 0;
+}
+
 int cli_global_option(struct cli *cli, int opt, const char *arg)
 {
 	switch (opt) {
@@ -33,7 +38,7 @@ int cli_global_option(struct cli *cli, int opt, const char *arg)
 	case OPT_JSON:
 		cli->json = 1;
 		/* check renders its own JSON report; the others report their lines. */
-		if (cli->command != NULL && strcmp(cli->command, "check") != 0)
+		if (cli->command != NULL && !cli_own_json(cli->command))
 			cc_capture_start();
 		return 1;
 	case OPT_LOCK_TIMEOUT:

@@ -50,6 +50,10 @@ enum { OPT_JSON = 1000, OPT_VERSION, OPT_LOCK_TIMEOUT, OPT_CLI_LAST };
  * -1 when its argument is bad (message printed). */
 int cli_global_option(struct cli *cli, int opt, const char *arg);
 
+/* 1 when COMMAND prints its own --json document (check, account) rather
+ * than the captured lines of the writing commands. */
+int cli_own_json(const char *command);
+
 /* Load the config (when there is one) and settle the certdir path.
  * Prints the error and returns -1 on failure. */
 int cli_load_config(struct cli *cli);
@@ -87,17 +91,21 @@ void cli_usage(const char *usage);
 void cli_help(struct cli *cli, const char *usage);
 
 /* The commands. */
+int cmd_account(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_download(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_rekey(struct cli *cli, int argc, char **argv);
+int cmd_revoke(struct cli *cli, int argc, char **argv);
 int cmd_rollback(struct cli *cli, int argc, char **argv);
 int cmd_staple(struct cli *cli, int argc, char **argv);
 
+extern const char cmd_account_usage[];
 extern const char cmd_check_usage[];
 extern const char cmd_download_usage[];
 extern const char cmd_import_usage[];
 extern const char cmd_rekey_usage[];
+extern const char cmd_revoke_usage[];
 extern const char cmd_rollback_usage[];
 extern const char cmd_staple_usage[];
 

@@ -11,6 +11,7 @@
 #include "certctl/health.h"
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
+#include "certctl/revoke.h"
 #include "certctl/probe.h"
 
 #define CLOCK_SKEW 300                  /* seconds allowed on notBefore */
@@ -306,6 +307,19 @@ static void check_pending(struct run *r)
 	cc_set_free(&pending);
 }
 
+/* certctl revoke recorded the live certificate as revoked. */
+static void check_revoked(struct run *r, json_t *state)
+{
+	const char *reason;
+	char date[32];
+	time_t at;
+
+	if (!r->h->has_cert || !cc_revoke_recorded(state, r->h->facts.serial, 0, &at, &reason))
+		return;
+	cc_format_date(at, date, sizeof(date));
+	add(r, CC_CRITICAL, "revoked on %s (%s, by certctl revoke)", date, reason);
+}
+
 static void check_state(struct run *r)
 {
 	static const char *const ops[] = { "download", "staple" };
@@ -331,6 +345,7 @@ static void check_state(struct run *r)
 			add(r, CC_CRITICAL, "revoked (the OCSP responder said so at the last "
 			    "staple attempt)");
 	}
+	check_revoked(r, state);
 	json_decref(state);
 }
 

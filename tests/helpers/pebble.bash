@@ -6,7 +6,8 @@
 #                                     PEBBLE_CA (trust for its HTTPS),
 #                                     PEBBLE_ROOTS (trust for what it issues),
 #                                     PEBBLE_HTTP_PORT (http-01 port),
-#                                     CHALLTESTSRV (its management URL)
+#                                     CHALLTESTSRV (its management URL),
+#                                     PEBBLE_MGMT (Pebble's management URL)
 #   pebble_stop                       stop both
 #   pebble_source NAME CHALLENGE-YAML prints a sources: entry for certctl.conf
 #
@@ -43,10 +44,12 @@ JSON
     PEBBLE_CA="$dir/pki/root.pem"
     PEBBLE_ROOTS="$dir/pebble-roots.pem"
     CHALLTESTSRV="http://127.0.0.1:$chall"
+    PEBBLE_MGMT="https://127.0.0.1:$mgmt"
     # The CA's own root is made anew at every start.
     curl -sf --cacert "$PEBBLE_CA" "https://127.0.0.1:$mgmt/roots/0" >"$PEBBLE_ROOTS" ||
         return 1
-    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT CHALLTESTSRV
+    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT CHALLTESTSRV \
+        PEBBLE_MGMT
 }
 
 pebble_stop() {
@@ -54,6 +57,13 @@ pebble_stop() {
     stop_pids ${PEBBLE_PID:-} ${PEBBLE_CHALL_PID:-}
     PEBBLE_PID=
     PEBBLE_CHALL_PID=
+}
+
+# pebble_cert_status SERIAL: Pebble's word on a certificate it issued
+# (SERIAL as openssl prints it): JSON {"Status": "Valid" | "Revoked",
+# "Reason": N, ...}, from its management interface.
+pebble_cert_status() {
+    curl -sf --cacert "$PEBBLE_CA" "$PEBBLE_MGMT/cert-status-by-serial/${1//:/}"
 }
 
 # pebble_source NAME 'CHALLENGE' - a certctl sources: entry for this Pebble.
