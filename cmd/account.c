@@ -140,5 +140,9 @@ int cmd_account(struct cli *cli, int argc, char **argv)
 		cc_error("no source '%s' in the config", argv[optind + 1]);
 		return EXIT_USAGE;
 	}
+	if (src->type != CC_SOURCE_ACME) {
+		cc_error("source '%s' is not an ACME CA: it has no account", src->name);
+		return EXIT_USAGE;
+	}
 	return run(cli, rollover, src);
 }
