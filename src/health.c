@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 
+#include "certctl/domain.h"
 #include "certctl/health.h"
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
@@ -413,10 +414,25 @@ static void check_revocation(struct run *r)
 	}
 }
 
+/* The name to send as SNI: the first configured DNS name (RFC 6066
+ * allows no address there; an IP-only certificate is asked for none). */
+static const char *sni_for(const struct cc_cert_conf *conf, const char *name)
+{
+	char norm[CC_DOMAIN_MAX + 1];
+
+	if (conf == NULL)
+		return cc_domain_normalize(name, norm, sizeof(norm), NULL) == CC_DOMAIN_IP ?
+		    NULL : name;
+	for (size_t i = 0; i < conf->ndomains; i++)
+		if (cc_domain_normalize(conf->domains[i], norm, sizeof(norm), NULL) != CC_DOMAIN_IP)
+			return conf->domains[i];
+	return NULL;
+}
+
 static void check_served(struct run *r)
 {
 	const struct cc_cert_conf *conf = cc_config_cert(r->opts->cfg, r->h->name);
-	const char *sni = conf ? conf->domains[0] : r->h->name;
+	const char *sni = sni_for(conf, r->h->name);
 	struct cc_cert_facts served_facts;
 	struct cc_err err;
 	X509 *served = NULL;
