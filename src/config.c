@@ -365,8 +365,13 @@ static int parse_challenge(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 			return -1;
 	}
 	if (src->challenge_type == NULL)
-		return fail(c, n, "key 'type' is required in 'challenge' (http-01 or dns-01)");
-	if (!strcmp(src->challenge_type, "http-01")) {
+		return fail(c, n, "key 'type' is required in 'challenge' (http-01, dns-01 or "
+		    "tls-alpn-01)");
+	if (!strcmp(src->challenge_type, "tls-alpn-01")) {
+		if (src->listen == NULL || src->webroot || src->hook)
+			return fail(c, n, "a tls-alpn-01 challenge needs 'listen' (and nothing "
+			    "else)");
+	} else if (!strcmp(src->challenge_type, "http-01")) {
 		if ((src->webroot == NULL) == (src->listen == NULL) || src->hook)
 			return fail(c, n, "an http-01 challenge needs exactly one of 'webroot' "
 			    "or 'listen'");
@@ -374,8 +379,8 @@ static int parse_challenge(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 		if (src->hook == NULL || src->webroot || src->listen)
 			return fail(c, n, "a dns-01 challenge needs 'hook' (and nothing else)");
 	} else {
-		return fail(c, n, "challenge type must be http-01 or dns-01, not '%s'",
-		    src->challenge_type);
+		return fail(c, n, "challenge type must be http-01, dns-01 or tls-alpn-01, "
+		    "not '%s'", src->challenge_type);
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #                                     PEBBLE_CA (trust for its HTTPS),
 #                                     PEBBLE_ROOTS (trust for what it issues),
 #                                     PEBBLE_HTTP_PORT (http-01 port),
+#                                     PEBBLE_TLS_PORT (tls-alpn-01 port),
 #                                     CHALLTESTSRV (its management URL),
 #                                     PEBBLE_MGMT (Pebble's management URL)
 #   pebble_stop                       stop both
@@ -24,10 +25,11 @@ pebble_start() {
     dns=$(free_port)
     chall=$(free_port)
     PEBBLE_HTTP_PORT=$(free_port)
+    PEBBLE_TLS_PORT=$(free_port)
     cat > "$dir/pebble.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
   "certificate": "$dir/pki/localhost.full.pem", "privateKey": "$dir/pki/localhost.key",
-  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "",
+  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $PEBBLE_TLS_PORT, "ocspResponderURL": "",
   "externalAccountBindingRequired": false}}
 JSON
     # Every name resolves to 127.0.0.1 (and only IPv4, so that validation
@@ -48,7 +50,7 @@ JSON
     # The CA's own root is made anew at every start.
     curl -sf --cacert "$PEBBLE_CA" "https://127.0.0.1:$mgmt/roots/0" >"$PEBBLE_ROOTS" ||
         return 1
-    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT CHALLTESTSRV \
+    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT PEBBLE_TLS_PORT CHALLTESTSRV \
         PEBBLE_MGMT
 }
 
