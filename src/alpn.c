@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "certctl/keygen.h"
 #include "alpn.h"
 
 #define ACME_TLS_1 "acme-tls/1"
@@ -64,31 +65,13 @@ static int reverse_name(const char *text, char *out, size_t len)
 static int add_identifier_san(X509 *cert, const char *identifier)
 {
 	GENERAL_NAMES *names = GENERAL_NAMES_new();
-	GENERAL_NAME *gn = GENERAL_NAME_new();
-	ASN1_OCTET_STRING *ip = NULL;
-	ASN1_IA5STRING *dns = NULL;
-	unsigned char addr[16];
-	int len = inet_pton(AF_INET, identifier, addr) == 1 ? 4 :
-	    inet_pton(AF_INET6, identifier, addr) == 1 ? 16 : 0;
+	GENERAL_NAME *gn = cc_san_name(identifier);
 	int ok = 0;
 
-	if (names == NULL || gn == NULL)
-		goto out;
-	if (len > 0 && (ip = ASN1_OCTET_STRING_new()) != NULL &&
-	    ASN1_OCTET_STRING_set(ip, addr, len)) {
-		GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
-	} else if (len == 0 && (dns = ASN1_IA5STRING_new()) != NULL &&
-	    ASN1_STRING_set(dns, identifier, -1)) {
-		GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
-	} else {
-		ASN1_OCTET_STRING_free(ip);
-		ASN1_IA5STRING_free(dns);
-		goto out;
-	}
-	if (sk_GENERAL_NAME_push(names, gn))
+	if (names != NULL && gn != NULL && sk_GENERAL_NAME_push(names, gn)) {
 		gn = NULL;
-	ok = X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, 0) == 1;
-out:
+		ok = X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, 0) == 1;
+	}
 	GENERAL_NAME_free(gn);
 	GENERAL_NAMES_free(names);
 	return ok;

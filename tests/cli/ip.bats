@@ -61,6 +61,8 @@ sans() {
     assert_success
     assert_output --partial "installed 127.0.0.1"
     assert_equal "$(sans 127.0.0.1)" "IP Address:127.0.0.1"
+    # No address in the CSR's CN (Let's Encrypt refuses one): no CN at all.
+    assert_equal "$(openssl req -in "$CERTDIR/127.0.0.1/csr.pem" -noout -subject)" "subject="
     run "$CERTCTL" check 127.0.0.1
     refute_output --partial "not covered"
     # Nothing due: the IP SAN counts as the configured address.
@@ -78,13 +80,15 @@ sans() {
 }
 
 @test "one certificate for a DNS name, an IPv4 and an IPv6 address (spelt loosely)" {
-    write_ip_config "[::]" '  mixed: {domains: [www.example.com, 127.0.0.1, "0:0::1"]}'
+    write_ip_config "[::]" '  mixed: {domains: [127.0.0.1, www.example.com, "0:0::1"]}'
     run "$CERTCTL" download mixed
     assert_success
     run sans mixed
     assert_output --partial "DNS:www.example.com"
     assert_output --partial "IP Address:127.0.0.1"
     assert_output --partial "IP Address:0:0:0:0:0:0:0:1"
+    assert_equal "$(openssl req -in "$CERTDIR/mixed/csr.pem" -noout -subject)" \
+        "subject=CN = www.example.com"
     run "$CERTCTL" download mixed
     assert_failure 10
 }
