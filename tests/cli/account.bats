@@ -25,6 +25,7 @@ teardown_file() {
 setup() {
     load ../helpers/common
     load ../helpers/pebble
+    load ../reliability/crash
     CERTDIR="$BATS_TEST_TMPDIR/certdir"
     CONFIG="$BATS_TEST_TMPDIR/certctl.conf"
     ACME="$CERTDIR/.acme/pebble"
@@ -162,13 +163,10 @@ account_url() {
     [ -f "$CRASHPOINT" ] || skip "no crashpoint interposer at $CRASHPOINT"
     "$CERTCTL" download www.example.com
     url=$(account_url)
-    env LD_PRELOAD="$CRASHPOINT" CRASHPOINT_COUNT="$BATS_TEST_TMPDIR/count" \
-        "$CERTCTL" account rollover pebble >/dev/null
-    points=$(cat "$BATS_TEST_TMPDIR/count")
+    points=$(crash_points "$CERTCTL" account rollover pebble)
     [ "$points" -gt 3 ]
     for ((at = 0; at < points; at++)); do
-        # Killed at that step (or done, when the step was its output).
-        run env LD_PRELOAD="$CRASHPOINT" CRASHPOINT_AT=$at "$CERTCTL" account rollover pebble
+        crash_trial "$at" "$CERTCTL" account rollover pebble
         # The next session settles what was left: same account, a key
         # Pebble takes, no key in flight any more.
         run "$CERTCTL" account show pebble
