@@ -110,19 +110,15 @@ int cmd_account(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cc_source *src;
-	int opt, g, rollover;
+	int opt, rollover;
 
 	while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			cli_help(cli, cmd_account_usage);
 			return 0;
 		}
-		if ((g = cli_global_option(cli, opt, optarg)) == 1)
-			continue;
-		if (g == 0)
-			cc_error("unknown option '%s'", argv[optind - 1]);
-		cli_usage(cmd_account_usage);
-		return EXIT_USAGE;
+		if (cli_other_option(cli, opt, argv, cmd_account_usage) != 0)
+			return EXIT_USAGE;
 	}
 	if (optind + 2 != argc || (strcmp(argv[optind], "show") != 0 &&
 	    strcmp(argv[optind], "rollover") != 0)) {
@@ -130,12 +126,8 @@ int cmd_account(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rollover = strcmp(argv[optind], "rollover") == 0;
-	if (cli_load_config(cli) == -1)
+	if (cli_need_config(cli) == -1)
 		return EXIT_USAGE;
-	if (cli->cfg == NULL) {
-		cc_error("account needs a config file (-c FILE or /etc/certctl.conf)");
-		return EXIT_USAGE;
-	}
 	if ((src = cc_config_source(cli->cfg, argv[optind + 1])) == NULL) {
 		cc_error("no source '%s' in the config", argv[optind + 1]);
 		return EXIT_USAGE;

@@ -76,6 +76,16 @@ int cli_load_config(struct cli *cli)
 	return 0;
 }
 
+int cli_need_config(struct cli *cli)
+{
+	if (cli_load_config(cli) == -1)
+		return -1;
+	if (cli->cfg != NULL)
+		return 0;
+	cc_error("%s needs a config file (-c FILE or /etc/certctl.conf)", cli->command);
+	return -1;
+}
+
 static int add_name(char ***names, size_t *count, const char *name)
 {
 	char **grown;
@@ -186,6 +196,31 @@ fail:
 	*names = NULL;
 	*count = 0;
 	return rc;
+}
+
+int cli_other_option(struct cli *cli, int opt, char **argv, const char *usage)
+{
+	int g = cli_global_option(cli, opt, optarg);
+
+	if (g == 1)
+		return 0;
+	if (g == 0)
+		cc_error("unknown option '%s'", argv[optind - 1]);
+	cli_usage(usage);
+	return EXIT_USAGE;
+}
+
+int cli_one_name(const char *command, int argc, char **argv, char name[CC_NAME_MAX + 1])
+{
+	if (optind + 1 != argc) {
+		cc_error("%s takes exactly one NAME", command);
+		return EXIT_USAGE;
+	}
+	if (cc_name_from_domain(argv[optind], name, CC_NAME_MAX + 1) == -1) {
+		cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out)

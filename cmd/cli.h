@@ -58,6 +58,10 @@ int cli_own_json(const char *command);
  * Prints the error and returns -1 on failure. */
 int cli_load_config(struct cli *cli);
 
+/* cli_load_config, and a usage error (printed, -1) when there is no
+ * config file: for the commands that act on its sources. */
+int cli_need_config(struct cli *cli);
+
 /*
  * The names a command acts on: the NAME arguments (validated), or with
  * ALL every name in the certdir plus every name in the config. Prints
@@ -75,6 +79,16 @@ int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char *
  */
 int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
     struct cc_store **store, char ***names, size_t *count);
+
+/* The default case of a command's getopt loop: a global option is
+ * applied (0), anything else is a usage error, printed with USAGE
+ * (EXIT_USAGE). */
+int cli_other_option(struct cli *cli, int opt, char **argv, const char *usage);
+
+/* The single NAME argument left after the options (argv[optind]), checked
+ * and mapped ("*.example.com" -> "_.example.com") into NAME; else the
+ * error is printed and EXIT_USAGE returned. */
+int cli_one_name(const char *command, int argc, char **argv, char name[CC_NAME_MAX + 1]);
 
 /* A whole number in [LO, HI] for option OPT, plain decimal digits
  * (certctl/number.h); prints the error. */

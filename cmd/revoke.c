@@ -73,7 +73,7 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 	struct cc_revoke_opts opts = { .reason = -1 };
 	char name[CC_NAME_MAX + 1];
 	struct cc_err err;
-	int opt, g;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, CLI_GLOBAL_SHORT, longopts, NULL)) != -1) {
 		switch (opt) {
@@ -91,28 +91,12 @@ int cmd_revoke(struct cli *cli, int argc, char **argv)
 			opts.by_cert_key = 1;
 			break;
 		default:
-			if ((g = cli_global_option(cli, opt, optarg)) == 1)
-				break;
-			if (g == 0)
-				cc_error("unknown option '%s'", argv[optind - 1]);
-			cli_usage(cmd_revoke_usage);
-			return EXIT_USAGE;
+			if (cli_other_option(cli, opt, argv, cmd_revoke_usage) != 0)
+				return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		cc_error("revoke takes exactly one NAME");
+	if (cli_one_name("revoke", argc, argv, name) != 0 || cli_need_config(cli) == -1)
 		return EXIT_USAGE;
-	}
-	if (cc_name_from_domain(argv[optind], name, sizeof(name)) == -1) {
-		cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (cli_load_config(cli) == -1)
-		return EXIT_USAGE;
-	if (cli->cfg == NULL) {
-		cc_error("revoke needs a config file (-c FILE or /etc/certctl.conf)");
-		return EXIT_USAGE;
-	}
 	if (cc_config_cert(cli->cfg, name) == NULL) {
 		cc_error("%s: not in the config (no entry under 'certificates:')", name);
 		return EXIT_USAGE;

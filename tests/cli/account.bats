@@ -7,31 +7,24 @@
 
 bats_require_minimum_version 1.5.0
 
-: "${CERTCTL_SRC:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${CRASHPOINT:=$(dirname "$CERTCTL")/tests/libcrashpoint.so}"
 
 setup_file() {
     load ../helpers/common
     load ../helpers/pebble
-    pebble_start "$BATS_FILE_TMPDIR/pebble"
-    SHARED_PEBBLE_PID=$PEBBLE_PID SHARED_CHALL_PID=$PEBBLE_CHALL_PID
+    pebble_share_start
 }
 
 teardown_file() {
-    PEBBLE_PID=${SHARED_PEBBLE_PID:-} PEBBLE_CHALL_PID=${SHARED_CHALL_PID:-}
-    pebble_stop
+    pebble_share_stop
 }
 
 setup() {
     load ../helpers/common
     load ../helpers/pebble
     load ../reliability/crash
-    CERTDIR="$BATS_TEST_TMPDIR/certdir"
-    CONFIG="$BATS_TEST_TMPDIR/certctl.conf"
+    common_setup
     ACME="$CERTDIR/.acme/pebble"
-    export CERTCTL_CONFIG="$CONFIG" CERTCTL_CERTDIR="$CERTDIR"
-    mkdir -p "$CERTDIR"
-    chmod 0755 "$CERTDIR"
     PEBBLE_PID='' PEBBLE_CHALL_PID=''
     write_ac_config
 }
@@ -41,24 +34,9 @@ teardown() {
     pebble_stop # only a Pebble this test started itself
 }
 
-# write_ac_config [DIRECTORY-URL]: www.example.com from 'pebble' (dns-01);
-# 'files' is an http store.
+# write_ac_config [DIRECTORY-URL]: www.example.com from Pebble.
 write_ac_config() {
-    cat > "$CONFIG" <<YAML
-certdir: $CERTDIR
-trust: $PEBBLE_ROOTS
-defaults: {source: pebble}
-sources:
-$(pebble_source pebble "{type: dns-01, hook: $CERTCTL_SRC/tests/helpers/challtestsrv-hook}")
-  files:
-    type: http
-    url: file://$BATS_TEST_TMPDIR/store/{name}.pem
-certificates:
-  www.example.com:
-YAML
-    if [ -n "${1:-}" ]; then
-        sed -i "s|directory: .*|directory: $1|" "$CONFIG"
-    fi
+    pebble_dns_config "  www.example.com:" "${1:-}"
 }
 
 # thumbprint KEYFILE: the RFC 7638 thumbprint of an EC key, computed here.

@@ -7,18 +7,14 @@
 
 bats_require_minimum_version 1.5.0
 
-: "${CERTCTL_SRC:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
-
 setup_file() {
     load ../helpers/common
     load ../helpers/pebble
-    pebble_start "$BATS_FILE_TMPDIR/pebble"
-    SHARED_PEBBLE_PID=$PEBBLE_PID SHARED_CHALL_PID=$PEBBLE_CHALL_PID
+    pebble_share_start
 }
 
 teardown_file() {
-    PEBBLE_PID=${SHARED_PEBBLE_PID:-} PEBBLE_CHALL_PID=${SHARED_CHALL_PID:-}
-    pebble_stop
+    pebble_share_stop
 }
 
 setup() {

@@ -8,28 +8,20 @@
 
 bats_require_minimum_version 1.5.0
 
-: "${CERTCTL_SRC:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
-
 setup_file() {
     load ../helpers/common
     load ../helpers/pebble
-    pebble_start "$BATS_FILE_TMPDIR/pebble"
-    SHARED_PEBBLE_PID=$PEBBLE_PID SHARED_CHALL_PID=$PEBBLE_CHALL_PID
+    pebble_share_start
 }
 
 teardown_file() {
-    PEBBLE_PID=${SHARED_PEBBLE_PID:-} PEBBLE_CHALL_PID=${SHARED_CHALL_PID:-}
-    pebble_stop
+    pebble_share_stop
 }
 
 setup() {
     load ../helpers/common
     load ../helpers/pebble
-    CERTDIR="$BATS_TEST_TMPDIR/certdir"
-    CONFIG="$BATS_TEST_TMPDIR/certctl.conf"
-    export CERTCTL_CONFIG="$CONFIG" CERTCTL_CERTDIR="$CERTDIR"
-    mkdir -p "$CERTDIR"
-    chmod 0755 "$CERTDIR"
+    common_setup
     PEBBLE_PID='' PEBBLE_CHALL_PID=''
     write_rv_config
 }
@@ -39,26 +31,12 @@ teardown() {
     pebble_stop # only a Pebble this test started itself
 }
 
-# write_rv_config [DIRECTORY-URL]: www.example.com and api.example.com
-# from Pebble over dns-01; 'files' is an http store (nothing to revoke at).
+# write_rv_config [DIRECTORY-URL]: www and api from Pebble; stored from an
+# http store (nothing to revoke at).
 write_rv_config() {
-    cat > "$CONFIG" <<YAML
-certdir: $CERTDIR
-trust: $PEBBLE_ROOTS
-defaults: {source: pebble}
-sources:
-$(pebble_source pebble "{type: dns-01, hook: $CERTCTL_SRC/tests/helpers/challtestsrv-hook}")
-  files:
-    type: http
-    url: file://$BATS_TEST_TMPDIR/store/{name}.pem
-certificates:
-  www.example.com:
+    pebble_dns_config "  www.example.com:
   api.example.com:
-  stored.example.com: {source: files}
-YAML
-    if [ -n "${1:-}" ]; then
-        sed -i "s|directory: .*|directory: $1|" "$CONFIG"
-    fi
+  stored.example.com: {source: files}" "${1:-}"
 }
 
 serial() {

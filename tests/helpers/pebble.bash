@@ -10,6 +10,12 @@
 #                                     CHALLTESTSRV (its management URL),
 #                                     PEBBLE_MGMT (Pebble's management URL)
 #   pebble_stop                       stop both
+#   pebble_share_start, pebble_share_stop
+#                                     one Pebble for a whole bats file (from
+#                                     setup_file and teardown_file)
+#   pebble_dns_config CERTIFICATES [DIRECTORY-URL]
+#                                     a certctl config at $CONFIG: source
+#                                     'pebble' over dns-01, 'files' an http store
 #   pebble_source NAME CHALLENGE-YAML prints a sources: entry for certctl.conf
 #
 # Needs tests/helpers/pki.bash and common.bash (free_port, wait_port).
@@ -59,6 +65,41 @@ pebble_stop() {
     stop_pids ${PEBBLE_PID:-} ${PEBBLE_CHALL_PID:-}
     PEBBLE_PID=
     PEBBLE_CHALL_PID=
+}
+
+# A test's own pebble_stop (in its teardown) stops only a Pebble that
+# test started: the shared one's pids stay in this file-level shell (a
+# test sees only what is exported).
+pebble_share_start() {
+    pebble_start "$BATS_FILE_TMPDIR/pebble" || return 1
+    SHARED_PEBBLE_PID=$PEBBLE_PID SHARED_CHALL_PID=$PEBBLE_CHALL_PID
+}
+
+pebble_share_stop() {
+    PEBBLE_PID=${SHARED_PEBBLE_PID:-} PEBBLE_CHALL_PID=${SHARED_CHALL_PID:-}
+    pebble_stop
+}
+
+# pebble_dns_config CERTIFICATES [DIRECTORY-URL]: $CONFIG for $CERTDIR with
+# source 'pebble' (the default; dns-01 through pebble-challtestsrv, or
+# DIRECTORY-URL instead of Pebble's) and 'files' (an http store: no
+# ACME), and CERTIFICATES as the body of certificates:.
+pebble_dns_config() {
+    cat > "$CONFIG" <<YAML
+certdir: $CERTDIR
+trust: $PEBBLE_ROOTS
+defaults: {source: pebble}
+sources:
+$(pebble_source pebble "{type: dns-01, hook: $HELPERS/challtestsrv-hook}")
+  files:
+    type: http
+    url: file://$BATS_TEST_TMPDIR/store/{name}.pem
+certificates:
+$1
+YAML
+    if [ -n "${2:-}" ]; then
+        sed -i "s|directory: .*|directory: $2|" "$CONFIG"
+    fi
 }
 
 # pebble_cert_status SERIAL: Pebble's word on a certificate it issued
