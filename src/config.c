@@ -589,6 +589,22 @@ static int check_policy(struct ctx *c, const char *where, const struct cc_policy
 	return 0;
 }
 
+/* RFC 8738: an address is proven by http-01 or tls-alpn-01, never dns-01. */
+static int check_ip_challenge(struct ctx *c, const struct cc_cert_conf *cert,
+    const struct cc_policy *eff, const struct cc_config *cfg)
+{
+	const struct cc_source *src = cc_config_source(cfg, eff->source);
+	char norm[CC_DOMAIN_MAX + 1];
+
+	for (size_t i = 0; src != NULL && src->type == CC_SOURCE_ACME && src->hook != NULL &&
+	    i < cert->ndomains; i++)
+		if (cc_domain_normalize(cert->domains[i], norm, sizeof(norm), NULL) == CC_DOMAIN_IP)
+			return cc_err_set(c->err, "%s: certificate '%s': '%s' is an IP address, "
+			    "which dns-01 (source '%s') cannot prove: use a source with http-01 or "
+			    "tls-alpn-01", c->path, cert->name, cert->domains[i], src->name);
+	return 0;
+}
+
 static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 {
 	struct cc_policy eff;
@@ -599,6 +615,8 @@ static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 		if (check_policy(c, cfg->certs[i].name, &cfg->certs[i].policy, cfg) == -1)
 			return -1;
 		cc_config_policy(cfg, cfg->certs[i].name, &eff);
+		if (check_ip_challenge(c, &cfg->certs[i], &eff, cfg) == -1)
+			return -1;
 		if (eff.check_warn < eff.check_crit)
 			return fail(c, root, "certificate '%s': check warn (%ld d) is shorter than "
 			    "crit (%ld d)", cfg->certs[i].name, eff.check_warn / 86400,

@@ -127,3 +127,13 @@ sans() {
     refute_output --partial "127.0.0.1:$PORT"
     refute_output --partial "handshake"
 }
+
+@test "an IP address with a dns-01 source is a configuration error (RFC 8738)" {
+    pebble_dns_config '  lo: {domains: [www.example.com, 127.0.0.1]}'
+    refused 2 "certificate 'lo': '127.0.0.1' is an IP address, which dns-01 (source 'pebble') cannot prove" \
+        download lo
+    # The same address from an http-01 source is fine.
+    write_ip_config 127.0.0.1 '  lo: {domains: [www.example.com, 127.0.0.1]}'
+    run "$CERTCTL" -n download lo
+    assert_success
+}
