@@ -13,6 +13,11 @@
 #define DEFAULT_CONFIG "/etc/certctl.conf"
 #define DEFAULT_CERTDIR "/etc/certdir"
 
+int cli_own_json(const char *command)
+{
+	return strcmp(command, "check") == 0 || strcmp(command, "account") == 0;
+}
+
 int cli_global_option(struct cli *cli, int opt, const char *arg)
 {
 	switch (opt) {
@@ -34,7 +39,7 @@ int cli_global_option(struct cli *cli, int opt, const char *arg)
 	case OPT_JSON:
 		cli->json = 1;
 		/* check renders its own JSON report; the others report their lines. */
-		if (cli->command != NULL && strcmp(cli->command, "check") != 0)
+		if (cli->command != NULL && !cli_own_json(cli->command))
 			cc_capture_start();
 		return 1;
 	case OPT_LOCK_TIMEOUT:
@@ -70,6 +75,16 @@ int cli_load_config(struct cli *cli)
 	if (cli->certdir == NULL)
 		cli->certdir = DEFAULT_CERTDIR;
 	return 0;
+}
+
+int cli_need_config(struct cli *cli)
+{
+	if (cli_load_config(cli) == -1)
+		return -1;
+	if (cli->cfg != NULL)
+		return 0;
+	cc_error("%s needs a config file (-c FILE or /etc/certctl.conf)", cli->command);
+	return -1;
 }
 
 static int add_name(char ***names, size_t *count, const char *name)
@@ -192,6 +207,31 @@ fail:
 	*names = NULL;
 	*count = 0;
 	return rc;
+}
+
+int cli_other_option(struct cli *cli, int opt, char **argv, const char *usage)
+{
+	int g = cli_global_option(cli, opt, optarg);
+
+	if (g == 1)
+		return 0;
+	if (g == 0)
+		cc_error("unknown option '%s'", argv[optind - 1]);
+	cli_usage(usage);
+	return EXIT_USAGE;
+}
+
+int cli_one_name(const char *command, int argc, char **argv, char name[CC_NAME_MAX + 1])
+{
+	if (optind + 1 != argc) {
+		cc_error("%s takes exactly one NAME", command);
+		return EXIT_USAGE;
+	}
+	if (cc_name_from_domain(argv[optind], name, CC_NAME_MAX + 1) == -1) {
+		cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 int cli_parse_long(const char *opt, const char *arg, long lo, long hi, long *out)

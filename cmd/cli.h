@@ -51,9 +51,17 @@ enum { OPT_JSON = 1000, OPT_VERSION, OPT_LOCK_TIMEOUT, OPT_CLI_LAST };
  * -1 when its argument is bad (message printed). */
 int cli_global_option(struct cli *cli, int opt, const char *arg);
 
+/* 1 when COMMAND prints its own --json document (check, account) rather
+ * than the captured lines of the writing commands. */
+int cli_own_json(const char *command);
+
 /* Load the config (when there is one) and settle the certdir path.
  * Prints the error and returns -1 on failure. */
 int cli_load_config(struct cli *cli);
+
+/* cli_load_config, and a usage error (printed, -1) when there is no
+ * config file: for the commands that act on its sources. */
+int cli_need_config(struct cli *cli);
 
 /*
  * The names a command acts on: the NAME arguments (validated), or with
@@ -72,6 +80,16 @@ int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char *
  */
 int cli_open_names(struct cli *cli, int write, int all, int argc, char **argv,
     struct cc_store **store, char ***names, size_t *count);
+
+/* The default case of a command's getopt loop: a global option is
+ * applied (0), anything else is a usage error, printed with USAGE
+ * (EXIT_USAGE). */
+int cli_other_option(struct cli *cli, int opt, char **argv, const char *usage);
+
+/* The single NAME argument left after the options (argv[optind]), checked
+ * and mapped ("*.example.com" -> "_.example.com") into NAME; else the
+ * error is printed and EXIT_USAGE returned. */
+int cli_one_name(const char *command, int argc, char **argv, char name[CC_NAME_MAX + 1]);
 
 /* A whole number in [LO, HI] for option OPT, plain decimal digits
  * (certctl/number.h); prints the error. */
@@ -94,17 +112,21 @@ void cli_bad_name(const char *arg);
 void cli_help(struct cli *cli, const char *usage);
 
 /* The commands. */
+int cmd_account(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_download(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_rekey(struct cli *cli, int argc, char **argv);
+int cmd_revoke(struct cli *cli, int argc, char **argv);
 int cmd_rollback(struct cli *cli, int argc, char **argv);
 int cmd_staple(struct cli *cli, int argc, char **argv);
 
+extern const char cmd_account_usage[];
 extern const char cmd_check_usage[];
 extern const char cmd_download_usage[];
 extern const char cmd_import_usage[];
 extern const char cmd_rekey_usage[];
+extern const char cmd_revoke_usage[];
 extern const char cmd_rollback_usage[];
 extern const char cmd_staple_usage[];
 

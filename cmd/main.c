@@ -36,6 +36,9 @@ static const struct command commands[] = {
 	{ "rollback", cmd_rollback, cmd_rollback_usage, "make an earlier kept generation live "
 	    "again, verified first" },
 	{ "check", cmd_check, cmd_check_usage, "inspect installed sets and report their health" },
+	{ "revoke", cmd_revoke, cmd_revoke_usage, "revoke a name's certificate at its ACME CA" },
+	{ "account", cmd_account, cmd_account_usage, "show an ACME account, or roll its key "
+	    "over" },
 };
 
 static const char main_usage[] =
@@ -69,7 +72,8 @@ static void print_main_usage(FILE *fp)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nexit codes (download, staple, import, rekey, rollback): 0 changed, 10 nothing\n"
-	    "to do, 1 failed, 2 usage; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n", fp);
+	    "to do, 1 failed, 2 usage; revoke, account: 0 done, 1 failed, 2 usage;\n"
+	    "check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n", fp);
 }
 
 /* check uses the monitoring convention, where usage errors are 3. */
@@ -198,12 +202,12 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0; /* restart getopt for the command's own options */
 	cli.command = cmd->name;
-	if (cli.json && strcmp(cmd->name, "check") != 0)
+	if (cli.json && !cli_own_json(cmd->name))
 		cc_capture_start();
 	rc = cmd->run(&cli, argc, argv);
 	cc_config_free(cli.cfg);
 	rc = rc == -1 ? usage_exit(cmd->name) : rc;
-	if (cli.json && strcmp(cmd->name, "check") != 0)
+	if (cli.json && !cli_own_json(cmd->name))
 		print_json_result(cmd->name, rc);
 	return finish(&cli, rc);
 }

@@ -123,14 +123,8 @@ int cmd_rollback(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		cc_error("rollback takes exactly one NAME");
+	if (cli_one_name("rollback", argc, argv, name) != 0)
 		return EXIT_USAGE;
-	}
-	if (cc_name_from_domain(argv[optind], name, sizeof(name)) == -1) {
-		cc_error("invalid name '%s': names match [A-Za-z0-9][A-Za-z0-9._-]*", argv[optind]);
-		return EXIT_USAGE;
-	}
 	if (cli_load_config(cli) == -1)
 		return EXIT_USAGE;
 	if (cc_trust_load(cli->cfg ? cli->cfg->trust : NULL, &trust, &err) == -1) {

@@ -28,6 +28,19 @@ _certctl_names()
     return 0
 }
 
+# _certctl_sources CERTDIR: the ACME sources with an account there
+# (.acme/SOURCE/), one a line.
+_certctl_sources()
+{
+    local f
+    for f in "${1:-/etc/certdir}"/.acme/*/; do
+        [[ -d $f ]] || continue
+        f=${f%/}
+        printf '%s\n' "${f##*/}"
+    done
+    return 0
+}
+
 # _certctl_add ARGS...: add what `compgen ARGS` prints, one a line.
 _certctl_add()
 {
@@ -79,6 +92,10 @@ _certctl_value()
             ;;
         --format)
             _certctl_words 'text json nagios prometheus' "$cur"
+            ;;
+        --reason)
+            _certctl_words 'unspecified keyCompromise superseded cessationOfOperation
+                affiliationChanged' "$cur"
             ;;
         --print-csr | --print-tlsa)
             _certctl_words "$(_certctl_names "$certdir")" "$cur"
@@ -166,12 +183,31 @@ _certctl()
             if [[ $cur == -* ]]; then
                 _certctl_words "$_certctl_global_opts --version" "$cur"
             else
-                _certctl_words 'download import rekey staple rollback check help' "$cur"
+                _certctl_words 'download import rekey staple rollback check revoke account
+                    help' "$cur"
             fi
             return 0
             ;;
         help)
-            _certctl_words 'download import rekey staple rollback check' "$cur"
+            _certctl_words 'download import rekey staple rollback check revoke account' "$cur"
+            return 0
+            ;;
+        account)
+            # account show|rollover SOURCE
+            local n=0
+            for ((i = i - 1; i > 0; i--)); do
+                [[ ${words[i]} == account ]] && break
+            done
+            for ((i = i + 1; i < cword; i++)); do
+                [[ ${words[i]} == -* ]] || n=$((n + 1))
+            done
+            if [[ $cur == -* ]]; then
+                _certctl_words "$_certctl_global_opts" "$cur"
+            elif ((n == 0)); then
+                _certctl_words 'show rollover' "$cur"
+            elif ((n == 1)); then
+                _certctl_words "$(_certctl_sources "$certdir")" "$cur"
+            fi
             return 0
             ;;
         download) opts='-a --all -f --force --jobs --splay' ;;
@@ -185,6 +221,7 @@ _certctl()
             ;;
         staple) opts='-a --all -f --force --nonce --timeout --jobs' ;;
         rollback) opts='--to' ;;
+        revoke) opts='--reason --by-cert-key' ;;
         check)
             opts='-a --all --warn --crit --format --output --connect --revocation
                 --timeout --jobs'

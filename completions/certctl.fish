@@ -107,11 +107,13 @@ complete -c certctl -n __certctl_no_command -a rekey -d 'Make new keys and CSRs,
 complete -c certctl -n __certctl_no_command -a staple -d 'Keep an OCSP response per certificate fresh for stapling'
 complete -c certctl -n __certctl_no_command -a rollback -d 'Make an earlier kept generation live again, verified first'
 complete -c certctl -n __certctl_no_command -a check -d 'Inspect installed sets and report their health'
+complete -c certctl -n __certctl_no_command -a revoke -d "Revoke a name's certificate at its ACME CA"
+complete -c certctl -n __certctl_no_command -a account -d 'Show an ACME account, or roll its key over'
 complete -c certctl -n __certctl_no_command -a help -d 'Print the usage of a command'
-complete -c certctl -n '__certctl_command_is help' -a 'download import rekey staple rollback check'
+complete -c certctl -n '__certctl_command_is help' -a 'download import rekey staple rollback check revoke account'
 
 # NAMEs.
-for cmd in download import rekey staple rollback check
+for cmd in download import rekey staple rollback check revoke
     complete -c certctl -n "__certctl_command_is $cmd" -a '(__certctl_names)'
 end
 
@@ -137,6 +139,19 @@ complete -c certctl -n '__certctl_command_is import' -l password-file -r -F -d '
 complete -c certctl -n '__certctl_command_is import' -l from-certbot -f -a '(__fish_complete_directories)' -d 'Import every lineage of DIR/live'
 complete -c certctl -n '__certctl_command_is import' -l no-fetch -d 'Never fetch missing intermediates'
 complete -c certctl -n '__certctl_command_is import' -l print-config -d 'With --from-certbot: print the certificates: entries'
+
+# revoke
+complete -c certctl -n '__certctl_command_is revoke' -l reason -x -a 'unspecified keyCompromise superseded cessationOfOperation affiliationChanged' -d 'Why'
+complete -c certctl -n '__certctl_command_is revoke' -l by-cert-key -d "Sign with the certificate's key, not the account's"
+
+# account show|rollover SOURCE (the sources with an account in the certdir)
+function __certctl_sources
+    for f in (__certctl_certdir)/.acme/*/
+        basename -- $f
+    end
+end
+complete -c certctl -n '__certctl_command_is account; and __fish_is_nth_token 2' -a 'show rollover'
+complete -c certctl -n '__certctl_command_is account; and __fish_is_nth_token 3' -a '(__certctl_sources)'
 
 # rollback
 complete -c certctl -n '__certctl_command_is rollback' -l to -x -d 'The generation to make live'

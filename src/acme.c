@@ -15,6 +15,7 @@
 #include "certctl/keygen.h"
 #include "certctl/renewal.h"
 #include "certctl/x509.h"
+#include "acme_internal.h"
 #include "acme_json.h"
 
 #define NONCE_RETRIES 20       /* a CA may reject many nonces (Pebble: 5% by default) */
@@ -68,6 +69,11 @@ static const char *dir_url(struct cc_acme *a, const char *name)
 	return json_string_value(json_object_get(a->dir, name));
 }
 
+const char *acme_dir_url(struct cc_acme *a, const char *name)
+{
+	return dir_url(a, name);
+}
+
 /* Keep the nonce a response carries for the next request (any thread's). */
 static void keep_nonce(struct cc_acme *a, const struct cc_http_response *resp)
 {
@@ -111,12 +117,12 @@ static int take_nonce(struct cc_acme *a, char nonce[NONCE_MAX], struct cc_err *e
 }
 
 /*
- * POST a signed request (PAYLOAD NULL: POST-as-GET) and decode a JSON
- * answer into *BODY (NULL for a non-JSON answer such as a certificate).
- * A badNonce is retried with the fresh nonce the server sent.
+ * POST a request signed by KEY (PAYLOAD NULL: POST-as-GET) and decode a
+ * JSON answer into *BODY (NULL for a non-JSON answer such as a
+ * certificate). A badNonce is retried with the fresh nonce the server sent.
  */
-static int post(struct cc_acme *a, const char *url, const json_t *payload, const char *kid,
-    struct cc_http_response *resp, json_t **body, struct cc_err *err)
+int acme_post_as(struct cc_acme *a, EVP_PKEY *key, const char *url, const json_t *payload,
+    const char *kid, struct cc_http_response *resp, json_t **body, struct cc_err *err)
 {
 	struct cc_buf jws = { 0 };
 	char nonce[NONCE_MAX];
@@ -127,7 +133,7 @@ static int post(struct cc_acme *a, const char *url, const json_t *payload, const
 		if (take_nonce(a, nonce, err) == -1)
 			return -1;
 		jws.len = 0;
-		if (cc_jws_sign(a->key, kid, nonce, url, payload, &jws, err) == -1) {
+		if (cc_jws_sign(key, kid, nonce, url, payload, &jws, err) == -1) {
 			cc_buf_free(&jws);
 			return -1;
 		}
@@ -168,6 +174,12 @@ static int post(struct cc_acme *a, const char *url, const json_t *payload, const
 	return 0;
 }
 
+static int post(struct cc_acme *a, const char *url, const json_t *payload, const char *kid,
+    struct cc_http_response *resp, json_t **body, struct cc_err *err)
+{
+	return acme_post_as(a, a->key, url, payload, kid, resp, body, err);
+}
+
 /* POST and keep only the JSON object answer. */
 static int post_json(struct cc_acme *a, const char *url, const json_t *payload, json_t **body,
     char *location, size_t loclen, struct cc_err *err)
@@ -188,7 +200,9 @@ static int post_json(struct cc_acme *a, const char *url, const json_t *payload, 
 	return 0;
 }
 
-static int load_account_key(struct cc_acme *a, struct cc_store *store, struct cc_err *err)
+/* The account key, made (EC P-256) when there is none and CREATE is set. */
+static int load_account_key(struct cc_acme *a, struct cc_store *store, int create,
+    struct cc_err *err)
 {
 	struct cc_key_spec spec = { .type = CC_KEY_EC, .curve = "P-256" };
 	struct cc_buf pem = { 0 };
@@ -203,7 +217,7 @@ static int load_account_key(struct cc_acme *a, struct cc_store *store, struct cc
 		return rc == -1 ? cc_err_prefix(err, "account key '%s/.acme/%s/account.key'",
 		    cc_store_path(store), a->src->name) : 0;
 	}
-	if (f.errnum != ENOENT)
+	if (f.errnum != ENOENT || !create)
 		return cc_err_errno(err, f.errnum, "cannot read '%s/.acme/%s/account.key'",
 		    cc_store_path(store), a->src->name);
 	if (cc_keygen(&spec, &a->key, err) == -1 || cc_key_to_pem(a->key, &pem, err) == -1 ||
@@ -216,7 +230,8 @@ static int load_account_key(struct cc_acme *a, struct cc_store *store, struct cc
 	return rc;
 }
 
-static int register_account(struct cc_acme *a, struct cc_err *err)
+/* newAccount, or with ONLY_EXISTING just the URL of the key's account. */
+static int register_account(struct cc_acme *a, int only_existing, struct cc_err *err)
 {
 	struct cc_http_response resp;
 	const char *url = dir_url(a, "newAccount");
@@ -226,6 +241,8 @@ static int register_account(struct cc_acme *a, struct cc_err *err)
 
 	if (url == NULL)
 		return cc_err_set(err, "the ACME directory has no newAccount");
+	if (only_existing)
+		return acme_find_account(a, a->key, &a->kid, err);
 	if (!a->src->agree_tos)
 		return cc_err_set(err, "source '%s': set 'agree_tos: true' to accept the CA's "
 		    "terms of service before an account is made", a->src->name);
@@ -281,6 +298,12 @@ static void remember_directory(struct cc_acme *a, struct cc_store *store)
 int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_acme **out,
     struct cc_err *err)
 {
+	return cc_acme_open_as(src, store, CC_ACME_REGISTER, out, err);
+}
+
+int cc_acme_open_as(const struct cc_source *src, struct cc_store *store,
+    enum cc_acme_account mode, struct cc_acme **out, struct cc_err *err)
+{
 	struct cc_http_response resp;
 	struct cc_acme *a = calloc(1, sizeof(*a));
 
@@ -307,8 +330,14 @@ int cc_acme_open(const struct cc_source *src, struct cc_store *store, struct cc_
 		goto fail;
 	}
 	remember_directory(a, store);
-	if (load_account_key(a, store, err) == -1 || cc_jwk_thumbprint(a->key, &a->thumbprint) == -1 ||
-	    register_account(a, err) == -1)
+	if (mode == CC_ACME_NO_ACCOUNT) {
+		*out = a;
+		return 0;
+	}
+	if (load_account_key(a, store, mode == CC_ACME_REGISTER, err) == -1 ||
+	    acme_settle_rollover(a, store, err) == -1 ||
+	    cc_jwk_thumbprint(a->key, &a->thumbprint) == -1 ||
+	    register_account(a, mode == CC_ACME_EXISTING, err) == -1)
 		goto fail;
 	*out = a;
 	return 0;
@@ -640,4 +669,38 @@ out:
 	json_decref(req);
 	json_decref(order);
 	return rc;
+}
+
+/* For the other ACME modules (acme_internal.h): revoke, account. */
+EVP_PKEY *acme_key(struct cc_acme *a)
+{
+	return a->key;
+}
+
+const char *acme_kid(struct cc_acme *a)
+{
+	return a->kid;
+}
+
+json_t *acme_directory(struct cc_acme *a)
+{
+	return a->dir;
+}
+
+const struct cc_source *acme_source(struct cc_acme *a)
+{
+	return a->src;
+}
+
+int acme_replace_key(struct cc_acme *a, EVP_PKEY *key)
+{
+	struct cc_buf thumb = { 0 };
+
+	if (cc_jwk_thumbprint(key, &thumb) == -1)
+		return -1;
+	EVP_PKEY_free(a->key);
+	a->key = key;
+	cc_buf_free(&a->thumbprint);
+	a->thumbprint = thumb;
+	return 0;
 }

@@ -1,9 +1,11 @@
-/* ACME challenge responders: webroot files, a small HTTP listener, a DNS hook. */
+/* ACME challenge responders: webroot files, a small HTTP listener, a DNS
+ * hook, and the same listener speaking TLS for tls-alpn-01 (alpn.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "certctl/buf.h"
 #include "certctl/challenge.h"
 #include "certctl/jws.h"
+#include "alpn.h"
 
 #define WELL_KNOWN "/.well-known/acme-challenge/"
 #define MAX_TOKENS 256
@@ -36,6 +39,7 @@ struct cc_responder {
 	pthread_mutex_t lock;
 	struct answer answers[MAX_TOKENS];
 	size_t nanswers;
+	struct cc_alpn *alpn;           /* tls-alpn-01: the listener speaks TLS */
 };
 
 /* Tokens come from the server: never let one walk out of the webroot. */
@@ -224,14 +228,23 @@ static void *listen_loop(void *arg)
 	struct cc_responder *r = arg;
 	struct pollfd pfd[2] = { { .fd = r->sock, .events = POLLIN },
 		{ .fd = r->stop[0], .events = POLLIN } };
+	sigset_t pipe;
 	int fd;
 
+	/* A validator that hangs up early makes a write fail with EPIPE,
+	 * not kill the run with SIGPIPE (a signal of this thread's own). */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	while (poll(pfd, 2, -1) >= 0 && !(pfd[1].revents & POLLIN)) {
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		if ((fd = accept(r->sock, NULL, NULL)) == -1)
 			continue;
-		serve(r, fd);
+		if (r->alpn != NULL)
+			cc_alpn_serve(r->alpn, fd);
+		else
+			serve(r, fd);
 		close(fd);
 	}
 	return NULL;
@@ -264,7 +277,7 @@ static int start_listener(struct cc_responder *r, const char *listen_at, struct 
 	if (pipe2(r->stop, O_CLOEXEC) == -1)
 		return cc_err_errno(err, errno, "cannot make a pipe");
 	if (pthread_create(&r->thread, NULL, listen_loop, r) != 0)
-		return cc_err_set(err, "cannot start the http-01 listener");
+		return cc_err_set(err, "cannot start the %s listener", r->src->challenge_type);
 	r->running = 1;
 	return 0;
 }
@@ -284,7 +297,8 @@ int cc_responder_open(const struct cc_source *src, struct cc_responder **out,
 		cc_responder_close(r);
 		return cc_err_set(err, "source '%s' configures no challenge", src->name);
 	}
-	if (src->listen != NULL && start_listener(r, src->listen, err) == -1) {
+	if ((strcmp(src->challenge_type, "tls-alpn-01") == 0 && cc_alpn_new(&r->alpn, err) == -1) ||
+	    (src->listen != NULL && start_listener(r, src->listen, err) == -1)) {
 		cc_responder_close(r);
 		return -1;
 	}
@@ -310,6 +324,7 @@ void cc_responder_close(struct cc_responder *r)
 		free(r->answers[i].token);
 		free(r->answers[i].keyauth);
 	}
+	cc_alpn_free(r->alpn);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -331,6 +346,8 @@ int cc_responder_set(struct cc_responder *r, const char *domain, const char *tok
 		return run_hook(r->src->hook, "set", domain, keyauth, err);
 	if (r->src->webroot != NULL)
 		return webroot_set(r->src->webroot, token, keyauth, err);
+	if (r->alpn != NULL)
+		return cc_alpn_set(r->alpn, domain, keyauth, err);
 	pthread_mutex_lock(&r->lock);
 	if (r->nanswers == MAX_TOKENS) {
 		pthread_mutex_unlock(&r->lock);
@@ -359,6 +376,8 @@ void cc_responder_clear(struct cc_responder *r, const char *domain, const char *
 			run_hook(r->src->hook, "clear", domain, keyauth, NULL);
 	} else if (r->src->webroot != NULL) {
 		webroot_clear(r->src->webroot, token);
+	} else if (r->alpn != NULL) {
+		cc_alpn_clear(r->alpn, domain);
 	} else {
 		pthread_mutex_lock(&r->lock);
 		for (size_t i = 0; i < r->nanswers; i++)

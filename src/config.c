@@ -394,8 +394,13 @@ static int parse_challenge(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 			return -1;
 	}
 	if (src->challenge_type == NULL)
-		return fail(c, n, "key 'type' is required in 'challenge' (http-01 or dns-01)");
-	if (!strcmp(src->challenge_type, "http-01")) {
+		return fail(c, n, "key 'type' is required in 'challenge' (http-01, dns-01 or "
+		    "tls-alpn-01)");
+	if (!strcmp(src->challenge_type, "tls-alpn-01")) {
+		if (src->listen == NULL || src->webroot || src->hook)
+			return fail(c, n, "a tls-alpn-01 challenge needs 'listen' (and nothing "
+			    "else)");
+	} else if (!strcmp(src->challenge_type, "http-01")) {
 		if ((src->webroot == NULL) == (src->listen == NULL) || src->hook)
 			return fail(c, n, "an http-01 challenge needs exactly one of 'webroot' "
 			    "or 'listen'");
@@ -403,8 +408,8 @@ static int parse_challenge(struct ctx *c, yaml_node_t *n, struct cc_source *src)
 		if (src->hook == NULL || src->webroot || src->listen)
 			return fail(c, n, "a dns-01 challenge needs 'hook' (and nothing else)");
 	} else {
-		return fail(c, n, "challenge type must be http-01 or dns-01, not '%s'",
-		    src->challenge_type);
+		return fail(c, n, "challenge type must be http-01, dns-01 or tls-alpn-01, "
+		    "not '%s'", src->challenge_type);
 	}
 	return 0;
 }
@@ -677,6 +682,28 @@ static int check_policy(struct ctx *c, const char *where, const struct cc_policy
 	return 0;
 }
 
+/* RFC 8738: an address is proven by http-01 or tls-alpn-01, never dns-01. */
+static int check_ip_challenge(struct ctx *c, const struct cc_cert_conf *cert,
+    const struct cc_policy *eff, const struct cc_config *cfg)
+{
+	const struct cc_source *src;
+	char norm[CC_DOMAIN_MAX + 1];
+
+	/* Every source of a fallback list may be the one that orders. */
+	for (size_t s = 0; s < eff->nsources; s++) {
+		src = cc_config_source(cfg, eff->sources[s]);
+		for (size_t i = 0; src != NULL && src->type == CC_SOURCE_ACME &&
+		    src->hook != NULL && i < cert->ndomains; i++)
+			if (cc_domain_normalize(cert->domains[i], norm, sizeof(norm), NULL) ==
+			    CC_DOMAIN_IP)
+				return cc_err_set(c->err, "%s: certificate '%s': '%s' is an IP "
+				    "address, which dns-01 (source '%s') cannot prove: use a source "
+				    "with http-01 or tls-alpn-01", c->path, cert->name,
+				    cert->domains[i], src->name);
+	}
+	return 0;
+}
+
 static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 {
 	struct cc_policy eff;
@@ -687,6 +714,8 @@ static int check_refs(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 		if (check_policy(c, cfg->certs[i].name, &cfg->certs[i].policy, cfg) == -1)
 			return -1;
 		cc_config_policy(cfg, cfg->certs[i].name, &eff);
+		if (check_ip_challenge(c, &cfg->certs[i], &eff, cfg) == -1)
+			return -1;
 		if (eff.check_warn < eff.check_crit)
 			return fail(c, root, "certificate '%s': check warn (%ld d) is shorter than "
 			    "crit (%ld d)", cfg->certs[i].name, eff.check_warn / 86400,

@@ -14,6 +14,7 @@
 #include "certctl/download.h"
 #include "certctl/keygen.h"
 #include "certctl/renewal.h"
+#include "certctl/revoke.h"
 #include "certctl/x509.h"
 
 static int in_list(const char *const *list, size_t n, const char *item)
@@ -237,6 +238,10 @@ int cc_download_due(struct cc_store *store, const char *name,
 	}
 	if (f.generation == 0) {
 		snprintf(reason, len, "no certificate installed");
+		goto out;
+	}
+	if (state != NULL && cc_revoke_recorded(state, NULL, f.generation, NULL, NULL)) {
+		snprintf(reason, len, "the live certificate was revoked");
 		goto out;
 	}
 	for (size_t i = 0; conf != NULL && i < conf->ndomains; i++)

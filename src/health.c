@@ -8,11 +8,13 @@
 
 #include <openssl/err.h>
 
+#include "certctl/domain.h"
 #include "certctl/health.h"
 #include "certctl/install.h"
 #include "certctl/ocsp.h"
 #include "certctl/revocation.h"
 #include "certctl/staple.h"
+#include "certctl/revoke.h"
 #include "certctl/probe.h"
 #include "certctl/publish.h"
 #include "certctl/renewal.h"
@@ -398,6 +400,19 @@ static void check_publish(struct run *r, json_t *state)
 	}
 }
 
+/* certctl revoke recorded the live certificate as revoked. */
+static void check_revoked(struct run *r, json_t *state)
+{
+	const char *reason;
+	char date[32];
+	time_t at;
+
+	if (!r->h->has_cert || !cc_revoke_recorded(state, r->h->facts.serial, 0, &at, &reason))
+		return;
+	cc_format_date(at, date, sizeof(date));
+	add(r, CC_CRITICAL, "revoked on %s (%s, by certctl revoke)", date, reason);
+}
+
 static void check_state(struct run *r)
 {
 	static const char *const ops[] = { "download", "staple", "import" };
@@ -443,6 +458,7 @@ static void check_state(struct run *r)
 		snprintf(r->h->profile, sizeof(r->h->profile), "%s",
 		    json_string_value(json_object_get(issued, "profile")) ?: "");
 	}
+	check_revoked(r, state);
 	json_decref(state);
 }
 
@@ -540,10 +556,25 @@ static void check_revocation(struct run *r)
 	}
 }
 
+/* The name to send as SNI: the first configured DNS name (RFC 6066
+ * allows no address there; an IP-only certificate is asked for none). */
+static const char *sni_for(const struct cc_cert_conf *conf, const char *name)
+{
+	char norm[CC_DOMAIN_MAX + 1];
+
+	if (conf == NULL)
+		return cc_domain_normalize(name, norm, sizeof(norm), NULL) == CC_DOMAIN_IP ?
+		    NULL : name;
+	for (size_t i = 0; i < conf->ndomains; i++)
+		if (cc_domain_normalize(conf->domains[i], norm, sizeof(norm), NULL) != CC_DOMAIN_IP)
+			return conf->domains[i];
+	return NULL;
+}
+
 static void check_served(struct run *r)
 {
 	const struct cc_cert_conf *conf = cc_config_cert(r->opts->cfg, r->h->name);
-	const char *sni = conf ? conf->domains[0] : r->h->name;
+	const char *sni = sni_for(conf, r->h->name);
 	struct cc_cert_facts served_facts;
 	struct cc_err err;
 	X509 *served = NULL;

@@ -240,12 +240,12 @@ out:
 int cc_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
     const json_t *payload, struct cc_buf *out, struct cc_err *err)
 {
-	json_t *header = json_pack("{s:s, s:s, s:s}", "alg", alg_of(key), "nonce", nonce,
-	    "url", url);
+	json_t *header = json_pack("{s:s, s:s}", "alg", alg_of(key), "url", url);
 	char *ptext = payload ? json_dumps(payload, JSON_COMPACT) : strdup("");
 	int rc = -1;
 
-	if (header == NULL || ptext == NULL) {
+	if (header == NULL || ptext == NULL ||
+	    (nonce != NULL && json_object_set_new(header, "nonce", json_string(nonce)) == -1)) {
 		cc_err_set(err, "out of memory");
 		goto out;
 	}

@@ -153,8 +153,7 @@ int cc_key_to_pem(EVP_PKEY *key, struct cc_buf *out, struct cc_err *err)
 	return rc;
 }
 
-/* One SAN entry: an IP address when it parses as one, else a DNS name. */
-static int add_san(GENERAL_NAMES *sans, const char *domain)
+GENERAL_NAME *cc_san_name(const char *domain)
 {
 	unsigned char ip[16];
 	GENERAL_NAME *gn = GENERAL_NAME_new();
@@ -164,7 +163,7 @@ static int add_san(GENERAL_NAMES *sans, const char *domain)
 	    inet_pton(AF_INET6, domain, ip) == 1 ? 16 : 0;
 
 	if (gn == NULL)
-		return -1;
+		return NULL;
 	if (iplen > 0) {
 		if ((os = ASN1_OCTET_STRING_new()) == NULL ||
 		    !ASN1_OCTET_STRING_set(os, ip, iplen))
@@ -176,16 +175,39 @@ static int add_san(GENERAL_NAMES *sans, const char *domain)
 			goto fail;
 		GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
 	}
+	return gn;
+fail:
+	ASN1_OCTET_STRING_free(os);
+	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(gn);
+	return NULL;
+}
+
+static int add_san(GENERAL_NAMES *sans, const char *domain)
+{
+	GENERAL_NAME *gn = cc_san_name(domain);
+
+	if (gn == NULL)
+		return -1;
 	if (!sk_GENERAL_NAME_push(sans, gn)) {
 		GENERAL_NAME_free(gn);
 		return -1;
 	}
 	return 0;
-fail:
-	ASN1_OCTET_STRING_free(os);
-	ASN1_IA5STRING_free(ia5);
-	GENERAL_NAME_free(gn);
-	return -1;
+}
+
+/* The CN: the first DNS name of at most 64 characters (a CN holds no
+ * more), never an address (CAs refuse an IP in the CN, RFC 8738 leaves
+ * it to the SANs), else none: the SANs say it all. */
+static const char *common_name(char *const *domains, size_t ndomains)
+{
+	unsigned char ip[16];
+
+	for (size_t i = 0; i < ndomains; i++)
+		if (strlen(domains[i]) <= 64 && inet_pton(AF_INET, domains[i], ip) != 1 &&
+		    inet_pton(AF_INET6, domains[i], ip) != 1)
+			return domains[i];
+	return NULL;
 }
 
 int cc_csr_make(EVP_PKEY *key, char *const *domains, size_t ndomains, struct cc_buf *out,
@@ -196,6 +218,7 @@ int cc_csr_make(EVP_PKEY *key, char *const *domains, size_t ndomains, struct cc_
 	X509_EXTENSION *ext = NULL;
 	X509_REQ *req = NULL;
 	X509_NAME *subject;
+	const char *cn;
 	BIO *bio = NULL;
 	int rc = -1;
 
@@ -204,9 +227,9 @@ int cc_csr_make(EVP_PKEY *key, char *const *domains, size_t ndomains, struct cc_
 	if ((req = X509_REQ_new()) == NULL || !X509_REQ_set_version(req, 0) ||
 	    !X509_REQ_set_pubkey(req, key) || (subject = X509_REQ_get_subject_name(req)) == NULL)
 		goto ossl;
-	/* A CN holds at most 64 characters; longer names live in the SANs only. */
-	if (strlen(domains[0]) <= 64 && !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)domains[0], -1, -1, 0))
+	if ((cn = common_name(domains, ndomains)) != NULL &&
+	    !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
+	    -1, -1, 0))
 		goto ossl;
 	if ((sans = GENERAL_NAMES_new()) == NULL)
 		goto ossl;

@@ -139,7 +139,7 @@ int cc_probe_tls(const char *hostport, const char *sni, int timeout, X509 **serv
 		return -1;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    (ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(ssl, fd) ||
-	    !SSL_set_tlsext_host_name(ssl, sni) ||
+	    (sni != NULL && !SSL_set_tlsext_host_name(ssl, sni)) ||
 	    !SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp)) {
 		cc_err_openssl(err, "cannot set up TLS to '%s'", hostport);
 		goto out;

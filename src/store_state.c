@@ -206,6 +206,25 @@ int cc_store_acme_write(struct cc_store *store, const char *source, const char *
 	return rc;
 }
 
+int cc_store_acme_rename(struct cc_store *store, const char *source, const char *from,
+    const char *to, struct cc_err *err)
+{
+	int fd, rc = 0;
+
+	if (store->mode != CC_STORE_WRITE)
+		return cc_err_set(err, "certdir '%s' is open read-only", store->path);
+	if ((fd = open_acme_dir(store, source, 0, err)) == -1)
+		return -1;
+	if (to == NULL ? unlinkat(fd, from, 0) == -1 && errno != ENOENT :
+	    renameat(fd, from, fd, to) == -1)
+		rc = cc_err_errno(err, errno, "cannot %s '%s/.acme/%s/%s'",
+		    to ? "rename" : "remove", store->path, source, from);
+	else if (fsync(fd) == -1)
+		rc = cc_err_errno(err, errno, "cannot sync '%s/.acme/%s'", store->path, source);
+	close(fd);
+	return rc;
+}
+
 int cc_state_live_facts(json_t *state, unsigned generation, struct cc_live_facts *facts)
 {
 	json_t *live = json_object_get(state, "live"), *names, *v;

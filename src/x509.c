@@ -336,16 +336,20 @@ static time_t asn1_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
-static int add_san(struct cc_cert_facts *f, const char *text)
+static int add_san(struct cc_cert_facts *f, const char *text, int ip)
 {
 	char **grown = realloc(f->sans, (f->nsans + 1) * sizeof(*grown));
+	unsigned char *kinds;
 
 	if (grown == NULL)
 		return -1;
 	f->sans = grown;
+	if ((kinds = realloc(f->san_ip, f->nsans + 1)) == NULL)
+		return -1;
+	f->san_ip = kinds;
 	if ((f->sans[f->nsans] = strdup(text)) == NULL)
 		return -1;
-	f->nsans++;
+	f->san_ip[f->nsans++] = (unsigned char)ip;
 	return 0;
 }
 
@@ -397,7 +401,7 @@ static int collect_sans(X509 *cert, struct cc_cert_facts *f)
 		if (name == NULL)
 			f->bad_sans++;
 		else
-			rc = add_san(f, name);
+			rc = add_san(f, name, gn->type == GEN_IPADD);
 	}
 	GENERAL_NAMES_free(names);
 	return rc;
@@ -504,6 +508,7 @@ void cc_cert_facts_free(struct cc_cert_facts *f)
 	for (size_t i = 0; i < f->nsans; i++)
 		free(f->sans[i]);
 	free(f->sans);
+	free(f->san_ip);
 	free(f->ocsp_url);
 	free(f->ca_issuers_url);
 	free(f->crl_url);
@@ -523,15 +528,37 @@ static int dns_covers(const char *san, const char *domain)
 	return dot != NULL && dot != domain && strcasecmp(dot + 1, san + 2) == 0;
 }
 
+/* An address in binary (4 or 16 bytes), or 0 when TEXT is none. */
+static size_t ip_bytes(const char *text, unsigned char addr[16])
+{
+	if (inet_pton(AF_INET, text, addr) == 1)
+		return 4;
+	return inet_pton(AF_INET6, text, addr) == 1 ? 16 : 0;
+}
+
+int cc_facts_cover(const struct cc_cert_facts *f, const char *domain)
+{
+	unsigned char want[16], have[16];
+	size_t len = ip_bytes(domain, want);
+
+	/* An address is covered by an iPAddress SAN only, a name by a
+	 * dNSName only: a dNSName "127.0.0.1" (or "*.0.0.1") covers no IP. */
+	for (size_t i = 0; i < f->nsans; i++) {
+		if (len > 0 ? f->san_ip[i] && ip_bytes(f->sans[i], have) == len &&
+		    memcmp(want, have, len) == 0 : !f->san_ip[i] && dns_covers(f->sans[i], domain))
+			return 1;
+	}
+	return 0;
+}
+
 int cc_cert_covers(X509 *cert, const char *domain)
 {
 	struct cc_cert_facts f;
-	int covered = 0;
+	int covered;
 
 	if (cc_cert_facts(cert, &f, NULL) == -1)
 		return 0;
-	for (size_t i = 0; i < f.nsans && !covered; i++)
-		covered = dns_covers(f.sans[i], domain);
+	covered = cc_facts_cover(&f, domain);
 	cc_cert_facts_free(&f);
 	return covered;
 }

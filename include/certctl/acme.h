@@ -33,6 +33,14 @@ struct cc_acme_order {
 	long retry_after;       /* the CA's Retry-After in seconds, or 0 */
 };
 
+/* What a session needs of the account: a new one made on first use (as
+ * cc_acme_open), only an existing one (never made here), or none at all
+ * (requests signed with another key, such as a revocation by the
+ * certificate's own key). */
+enum cc_acme_account { CC_ACME_REGISTER, CC_ACME_EXISTING, CC_ACME_NO_ACCOUNT };
+int cc_acme_open_as(const struct cc_source *src, struct cc_store *store,
+    enum cc_acme_account mode, struct cc_acme **out, struct cc_err *err);
+
 /* Order a certificate for DOMAINS with CSR_PEM, answer the challenges,
  * and append the certificate chain (PEM, leaf first) to CHAIN. ORDER's
  * replaces names the certificate this one succeeds (sent only to a CA

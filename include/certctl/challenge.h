@@ -1,5 +1,5 @@
-/* Answering ACME challenges: http-01 (webroot or a built-in listener)
- * and dns-01 (a hook program). */
+/* Answering ACME challenges: http-01 (webroot or a built-in listener),
+ * dns-01 (a hook program) and tls-alpn-01 (the built-in listener). */
 #ifndef CERTCTL_CHALLENGE_H
 #define CERTCTL_CHALLENGE_H
 
@@ -13,7 +13,8 @@ int cc_responder_open(const struct cc_source *src, struct cc_responder **out,
     struct cc_err *err);
 void cc_responder_close(struct cc_responder *r);
 
-/* The challenge type this responder answers ("http-01" or "dns-01"). */
+/* The challenge type this responder answers ("http-01", "dns-01",
+ * "tls-alpn-01"). */
 const char *cc_responder_type(const struct cc_responder *r);
 
 /* Publish the answer for DOMAIN's challenge TOKEN with KEYAUTH. */

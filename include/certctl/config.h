@@ -66,7 +66,7 @@ struct cc_source {
 	char **contact;
 	size_t ncontact;
 	int agree_tos;
-	char *challenge_type;   /* "http-01" or "dns-01" */
+	char *challenge_type;   /* "http-01", "dns-01" or "tls-alpn-01" */
 	char *webroot;
 	char *listen;
 	char *hook;

@@ -22,7 +22,8 @@ int cc_jwk_thumbprint(EVP_PKEY *key, struct cc_buf *out);
 
 /*
  * A flattened JWS: protected header {alg, nonce, url, kid | jwk}, payload
- * (NULL: empty, for POST-as-GET). With KID NULL the JWK is embedded.
+ * (NULL: empty, for POST-as-GET). With KID NULL the JWK is embedded;
+ * with NONCE NULL the header has none (the inner JWS of a key change).
  */
 int cc_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
     const json_t *payload, struct cc_buf *out, struct cc_err *err);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 
 #include "certctl/buf.h"
 #include "certctl/config.h"
@@ -31,10 +32,15 @@ void cc_key_spec_describe(const struct cc_key_spec *spec, char *buf, size_t len)
 
 int cc_keygen(const struct cc_key_spec *spec, EVP_PKEY **out, struct cc_err *err);
 
+/* A SAN entry for DOMAIN: an iPAddress when it parses as an address,
+ * else a dNSName; NULL when out of memory. */
+GENERAL_NAME *cc_san_name(const char *domain);
+
 /* PKCS#8 PEM of KEY appended to OUT. */
 int cc_key_to_pem(EVP_PKEY *key, struct cc_buf *out, struct cc_err *err);
 
-/* A CSR for DOMAINS (CN = the first, every one a SAN), signed by KEY with
+/* A CSR for DOMAINS (every one a SAN; CN the first DNS name of at most
+ * 64 characters, none when there is no such name), signed by KEY with
  * SHA-256 (Ed25519: pure), as PEM appended to OUT. */
 int cc_csr_make(EVP_PKEY *key, char *const *domains, size_t ndomains, struct cc_buf *out,
     struct cc_err *err);

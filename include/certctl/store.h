@@ -229,6 +229,11 @@ int cc_store_acme_read(struct cc_store *store, const char *source, const char *f
 int cc_store_acme_write(struct cc_store *store, const char *source, const char *file,
     const void *data, size_t len, mode_t mode, struct cc_err *err);
 
+/* Rename FROM to TO there (replacing TO) or, with TO NULL, remove FROM
+ * (gone already is fine); the directory is synced after. */
+int cc_store_acme_rename(struct cc_store *store, const char *source, const char *from,
+    const char *to, struct cc_err *err);
+
 /* Write PATH atomically (temp file in the same directory + rename). */
 int cc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
     struct cc_err *err);

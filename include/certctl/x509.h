@@ -70,7 +70,8 @@ struct cc_cert_facts {
 	char sha256[96];        /* fingerprint, colon-separated hex */
 	time_t not_before;
 	time_t not_after;
-	char **sans;            /* DNS and IP SANs */
+	char **sans;            /* DNS and IP SANs (addresses in canonical text) */
+	unsigned char *san_ip;  /* per SAN: 1 an iPAddress, 0 a dNSName */
 	size_t nsans;
 	int bad_sans;           /* malformed DNS/IP SANs (a NUL inside, a bad
 	                         * length): counted, never in sans */
@@ -89,8 +90,10 @@ struct cc_cert_facts {
 int cc_cert_facts(X509 *cert, struct cc_cert_facts *facts, struct cc_err *err);
 void cc_cert_facts_free(struct cc_cert_facts *facts);
 
-/* 1 when DOMAIN (a name or *.wildcard) is covered by the cert's SANs. */
+/* 1 when DOMAIN (a name, *.wildcard or IP address) is covered by the
+ * cert's SANs: a name by a dNSName, an address by an iPAddress SAN. */
 int cc_cert_covers(X509 *cert, const char *domain);
+int cc_facts_cover(const struct cc_cert_facts *facts, const char *domain);
 
 /*
  * Pick the leaf of a bundle: the cert matching KEY when KEY is given,

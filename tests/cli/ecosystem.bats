@@ -281,9 +281,9 @@ complete_bash() {
 @test "bash completion: commands, options and option values" {
     run complete_bash certctl ""
     assert_success
-    assert_output "$(printf '%s\n' check download help import rekey rollback staple)"
+    assert_output "$(printf '%s\n' account check download help import rekey revoke rollback staple)"
     run complete_bash certctl re
-    assert_output "rekey"
+    assert_output "$(printf '%s\n' rekey revoke)"
     run complete_bash certctl rekey --key-type ""
     assert_output "$(printf '%s\n' ec ed25519 rsa)"
     run complete_bash certctl rekey --curve P
@@ -297,6 +297,13 @@ complete_bash() {
     assert_output "json"
     run complete_bash certctl help st
     assert_output "staple"
+    run complete_bash certctl revoke --reason key
+    assert_output "keyCompromise"
+    run complete_bash certctl account ""
+    assert_output "$(printf '%s\n' rollover show)"
+    mkdir -p "$BATS_TEST_TMPDIR/cd/.acme/pebble" "$BATS_TEST_TMPDIR/cd/.acme/other"
+    run complete_bash certctl -d "$BATS_TEST_TMPDIR/cd" account rollover p
+    assert_output "pebble"
     # Files for file options.
     touch "$BATS_TEST_TMPDIR/bundle.pem"
     run complete_bash certctl import --cert "$BATS_TEST_TMPDIR/bun"
@@ -312,7 +319,7 @@ complete_bash() {
     for opt in $(global_options <<<"$global" | long_options); do
         grep -qxF -- "$opt" <<<"$offered" || missing+=("global $opt")
     done
-    for cmd in check download import rekey rollback staple; do
+    for cmd in account check download import rekey revoke rollback staple; do
         run "$CERTCTL" help "$cmd"
         assert_success
         offered=$(complete_bash certctl "$cmd" --)
@@ -387,7 +394,7 @@ EOF
     ln -s .live/only-here.g0001 "$other/only-here"
     export CERTCTL_CERTDIR=$d
     run complete_zsh 'certctl '
-    assert_output "$(printf '%s\n' check download help import rekey rollback staple)"
+    assert_output "$(printf '%s\n' account check download help import rekey revoke rollback staple)"
     run complete_zsh 'certctl check --format '
     assert_output "$(printf '%s\n' json nagios prometheus text)"
     run complete_zsh 'certctl rekey --key-type '
@@ -414,7 +421,7 @@ EOF
     ln -s .live/only-here.g0001 "$other/only-here"
     export CERTCTL_CERTDIR=$d
     run complete_fish 'certctl '
-    assert_output "$(printf '%s\n' check download help import rekey rollback staple)"
+    assert_output "$(printf '%s\n' account check download help import rekey revoke rollback staple)"
     run complete_fish 'certctl check --format '
     assert_output "$(printf '%s\n' json nagios prometheus text)"
     run complete_fish 'certctl rekey --key-type '
@@ -425,7 +432,7 @@ EOF
     assert_output "$(printf '%s\n' mail.example.com next.example.com www.example.com)"
     run complete_fish "certctl -d $other staple "
     assert_output "only-here"
-    for cmd in check download import rekey rollback staple; do
+    for cmd in account check download import rekey revoke rollback staple; do
         run "$CERTCTL" help "$cmd"
         local offered
         offered=$(complete_fish "certctl $cmd --")

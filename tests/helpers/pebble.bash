@@ -8,8 +8,16 @@
 #                                     PEBBLE_CA (trust for its HTTPS),
 #                                     PEBBLE_ROOTS (trust for what it issues),
 #                                     PEBBLE_HTTP_PORT (http-01 port),
-#                                     CHALLTESTSRV (its management URL)
+#                                     PEBBLE_TLS_PORT (tls-alpn-01 port),
+#                                     CHALLTESTSRV (its management URL),
+#                                     PEBBLE_MGMT (Pebble's management URL)
 #   pebble_stop                       stop both
+#   pebble_share_start, pebble_share_stop
+#                                     one Pebble for a whole bats file (from
+#                                     setup_file and teardown_file)
+#   pebble_dns_config CERTIFICATES [DIRECTORY-URL]
+#                                     a certctl config at $CONFIG: source
+#                                     'pebble' over dns-01, 'files' an http store
 #   pebble_source NAME CHALLENGE-YAML prints a sources: entry for certctl.conf
 #   pebble_next                       use the Pebble of Debian's next release
 #                                     (2.6: renewalInfo) for the next start
@@ -38,10 +46,11 @@ pebble_start() {
     dns=$(free_port)
     chall=$(free_port)
     PEBBLE_HTTP_PORT=$(free_port)
+    PEBBLE_TLS_PORT=$(free_port)
     cat > "$dir/pebble.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$port", "managementListenAddress": "127.0.0.1:$mgmt",
   "certificate": "$dir/pki/localhost.full.pem", "privateKey": "$dir/pki/localhost.key",
-  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $(free_port), "ocspResponderURL": "${PEBBLE_OCSP_URL:-}",
+  "httpPort": $PEBBLE_HTTP_PORT, "tlsPort": $PEBBLE_TLS_PORT, "ocspResponderURL": "${PEBBLE_OCSP_URL:-}",
   "externalAccountBindingRequired": $eab$extra}}
 JSON
     # Every name resolves to 127.0.0.1 (and only IPv4, so that validation
@@ -58,10 +67,12 @@ JSON
     PEBBLE_CA="$dir/pki/root.pem"
     PEBBLE_ROOTS="$dir/pebble-roots.pem"
     CHALLTESTSRV="http://127.0.0.1:$chall"
+    PEBBLE_MGMT="https://127.0.0.1:$mgmt"
     # The CA's own root is made anew at every start.
     curl -sf --cacert "$PEBBLE_CA" "https://127.0.0.1:$mgmt/roots/0" >"$PEBBLE_ROOTS" ||
         return 1
-    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT CHALLTESTSRV
+    export PEBBLE_DIR PEBBLE_URL PEBBLE_CA PEBBLE_ROOTS PEBBLE_HTTP_PORT PEBBLE_TLS_PORT CHALLTESTSRV \
+        PEBBLE_MGMT
 }
 
 pebble_stop() {
@@ -69,6 +80,48 @@ pebble_stop() {
     stop_pids ${PEBBLE_PID:-} ${PEBBLE_CHALL_PID:-}
     PEBBLE_PID=
     PEBBLE_CHALL_PID=
+}
+
+# A test's own pebble_stop (in its teardown) stops only a Pebble that
+# test started: the shared one's pids stay in this file-level shell (a
+# test sees only what is exported).
+pebble_share_start() {
+    pebble_start "$BATS_FILE_TMPDIR/pebble" || return 1
+    SHARED_PEBBLE_PID=$PEBBLE_PID SHARED_CHALL_PID=$PEBBLE_CHALL_PID
+}
+
+pebble_share_stop() {
+    PEBBLE_PID=${SHARED_PEBBLE_PID:-} PEBBLE_CHALL_PID=${SHARED_CHALL_PID:-}
+    pebble_stop
+}
+
+# pebble_dns_config CERTIFICATES [DIRECTORY-URL]: $CONFIG for $CERTDIR with
+# source 'pebble' (the default; dns-01 through pebble-challtestsrv, or
+# DIRECTORY-URL instead of Pebble's) and 'files' (an http store: no
+# ACME), and CERTIFICATES as the body of certificates:.
+pebble_dns_config() {
+    cat > "$CONFIG" <<YAML
+certdir: $CERTDIR
+trust: $PEBBLE_ROOTS
+defaults: {source: pebble}
+sources:
+$(pebble_source pebble "{type: dns-01, hook: $HELPERS/challtestsrv-hook}")
+  files:
+    type: http
+    url: file://$BATS_TEST_TMPDIR/store/{name}.pem
+certificates:
+$1
+YAML
+    if [ -n "${2:-}" ]; then
+        sed -i "s|directory: .*|directory: $2|" "$CONFIG"
+    fi
+}
+
+# pebble_cert_status SERIAL: Pebble's word on a certificate it issued
+# (SERIAL as openssl prints it): JSON {"Status": "Valid" | "Revoked",
+# "Reason": N, ...}, from its management interface.
+pebble_cert_status() {
+    curl -sf --cacert "$PEBBLE_CA" "$PEBBLE_MGMT/cert-status-by-serial/${1//:/}"
 }
 
 # pebble_source NAME 'CHALLENGE' - a certctl sources: entry for this Pebble.

@@ -843,6 +843,43 @@ static void test_covers(void **state)
 	X509_free(wild);
 }
 
+/* RFC 8738: an address is covered by an iPAddress SAN only, a name by a
+ * dNSName only, whatever their text looks like. */
+static void test_covers_ip_by_kind(void **state)
+{
+	X509 *dns = fx_cert(P.leaf_key, &(struct fx_cert_opts){ .cn = "look-alike",
+	    .issuer = P.inter1, .issuer_key = P.inter1_key,
+	    .sans = (const char *[]){ "DNS:127.0.0.1", "DNS:*.0.0.1", "DNS:::1", NULL } });
+	X509 *ip = fx_cert(P.leaf_key, &(struct fx_cert_opts){ .cn = "addresses",
+	    .issuer = P.inter1, .issuer_key = P.inter1_key,
+	    .sans = (const char *[]){ "IP:127.0.0.1", "IP:2001:db8::1", "www.test", NULL } });
+	struct cc_cert_facts f;
+
+	(void)state;
+	assert_non_null(dns);
+	assert_non_null(ip);
+	assert_int_equal(cc_cert_covers(dns, "127.0.0.1"), 0);
+	assert_int_equal(cc_cert_covers(dns, "10.0.0.1"), 0);
+	assert_int_equal(cc_cert_covers(dns, "::1"), 0);
+	assert_int_equal(cc_cert_covers(ip, "127.0.0.1"), 1);
+	assert_int_equal(cc_cert_covers(ip, "2001:db8::1"), 1);
+	/* Any spelling of the same address. */
+	assert_int_equal(cc_cert_covers(ip, "2001:0db8:0:0:0:0:0:0001"), 1);
+	assert_int_equal(cc_cert_covers(ip, "2001:db8::2"), 0);
+	assert_int_equal(cc_cert_covers(ip, "127.0.0.2"), 0);
+	/* An IPv4 address is not its IPv4-mapped IPv6 form. */
+	assert_int_equal(cc_cert_covers(ip, "::ffff:127.0.0.1"), 0);
+	assert_int_equal(cc_cert_covers(ip, "www.test"), 1);
+	assert_int_equal(cc_cert_facts(ip, &f, NULL), 0);
+	assert_int_equal(f.nsans, 3);
+	assert_string_equal(f.sans[1], "2001:db8::1");
+	assert_int_equal(f.san_ip[1], 1);
+	assert_int_equal(f.san_ip[2], 0);
+	cc_cert_facts_free(&f);
+	X509_free(dns);
+	X509_free(ip);
+}
+
 struct raw_san {
 	int type;
 	const char *v;
@@ -1411,6 +1448,7 @@ int main(void)
 		cmocka_unit_test(test_facts_weak_signature),
 		cmocka_unit_test(test_key_consistent),
 		cmocka_unit_test(test_covers),
+		cmocka_unit_test(test_covers_ip_by_kind),
 		cmocka_unit_test(test_covers_hostile_names),
 		cmocka_unit_test(test_bundle_leaf),
 		cmocka_unit_test(test_chain_order_shuffled),
