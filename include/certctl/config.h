@@ -32,6 +32,8 @@ enum {
 	CC_P_CRIT = 1 << 10, CC_P_KEEP = 1 << 11,
 };
 
+struct cc_strmap;
+
 struct cc_policy {
 	unsigned set;           /* CC_P_* given in the file */
 	struct cc_key_spec key;
@@ -94,6 +96,7 @@ struct cc_config {
 	size_t nsources;
 	struct cc_cert_conf *certs;
 	size_t ncerts;
+	struct cc_strmap *cert_index;   /* name -> position in certs */
 };
 
 int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err);
