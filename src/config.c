@@ -601,34 +601,6 @@ domains:
 	return check_domains(c, cert, list, keynode);
 }
 
-/* The entries, indexed by certdir name as they are read: a name given
- * twice is found in constant time, and so is every later lookup. */
-static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
-{
-	const char *k;
-	yaml_node_t *v;
-	size_t count;
-	int added;
-
-	if (check_mapping(c, "certificates", n, NULL) == -1)
-		return -1;
-	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-	if ((cfg->certs = calloc(count + 1, sizeof(*cfg->certs))) == NULL ||
-	    (cfg->cert_index = cc_strmap_new(count)) == NULL)
-		return cc_err_set(c->err, "out of memory");
-	FOR_PAIRS(c, n, k, v, p) {
-		if (parse_cert(c, k, node_at(c, p->key), v, &cfg->certs[cfg->ncerts++]) == -1)
-			return -1;
-		added = cc_strmap_add(cfg->cert_index, cfg->certs[cfg->ncerts - 1].name,
-		    cfg->ncerts - 1, NULL);
-		if (added == -1)
-			return cc_err_set(c->err, "out of memory");
-		if (added == 0)
-			return fail(c, node_at(c, p->key), "certificate '%s' is given twice", k);
-	}
-	return 0;
-}
-
 /* Sources may be defined after the certificates that use them, so the
  * references are checked once everything is read. */
 static int check_policy(struct ctx *c, const char *where, const struct cc_policy *pol,
@@ -673,6 +645,60 @@ static int check_no_nul(struct ctx *c)
 	return 0;
 }
 
+/* What parse_entry adds to. */
+struct loading {
+	const char *path;
+	struct cc_err *err;
+	struct cc_config *cfg;
+	size_t cap;             /* entries cfg->certs has room for */
+};
+
+static int grow_certs(struct loading *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 64;
+	struct cc_cert_conf *grown;
+
+	if ((grown = reallocarray(l->cfg->certs, cap, sizeof(*grown))) == NULL)
+		return -1;
+	l->cfg->certs = grown;
+	l->cap = cap;
+	return 0;
+}
+
+/*
+ * One entry of `certificates:`, handed over by the YAML reader as soon as
+ * it is read (config_yaml.c), in a document of its own. The entries are
+ * indexed by certdir name as they come: a name given twice is found in
+ * constant time, and so is every later lookup.
+ */
+static int parse_entry(void *arg, yaml_document_t *entry)
+{
+	struct loading *l = arg;
+	struct cc_config *cfg = l->cfg;
+	struct ctx c = { l->path, entry, l->err };
+	yaml_node_pair_t *p = yaml_document_get_root_node(entry)->data.mapping.pairs.start;
+	yaml_node_t *keynode = node_at(&c, p->key);
+	const char *k;
+	int added;
+
+	if (check_no_nul(&c) == -1)
+		return -1;
+	if ((k = scalar(keynode)) == NULL)
+		return fail(&c, keynode, "'certificates' has a key that is not a string");
+	if (cfg->ncerts == l->cap && grow_certs(l) == -1)
+		return cc_err_set(l->err, "out of memory");
+	memset(&cfg->certs[cfg->ncerts], 0, sizeof(cfg->certs[0]));
+	if (parse_cert(&c, k, keynode, node_at(&c, p->value), &cfg->certs[cfg->ncerts++]) == -1)
+		return -1;
+	added = cc_strmap_add(cfg->cert_index, cfg->certs[cfg->ncerts - 1].name,
+	    cfg->ncerts - 1, NULL);
+	if (added == -1)
+		return cc_err_set(l->err, "out of memory");
+	if (added == 0)
+		return fail(&c, keynode, "certificate '%s' is given twice", k);
+	return 0;
+}
+
 static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 {
 	static const char *const keys[] = { "certdir", "trust", "defaults", "sources",
@@ -698,8 +724,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 			rc = parse_defaults(c, v, &cfg->defaults);
 		else if (!strcmp(k, "sources"))
 			rc = parse_sources(c, v, cfg);
-		else
-			rc = parse_certs(c, v, cfg);
+		else    /* its entries were read one by one: parse_entry */
+			rc = check_mapping(c, k, v, NULL);
 		if (rc == -1)
 			return -1;
 	}
@@ -711,6 +737,7 @@ int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 	struct cc_config *cfg = NULL;
 	yaml_document_t doc;
 	struct ctx c = { path, &doc, err };
+	struct loading entries = { path, err, NULL, 0 };
 	int doc_ready = 0, rc = -1;
 	struct stat st;
 	FILE *fp;
@@ -722,11 +749,13 @@ int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 		fclose(fp);
 		return cc_err_set(err, "config '%s' is not a regular file", path);
 	}
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL || (cfg->path = strdup(path)) == NULL) {
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL || (cfg->path = strdup(path)) == NULL ||
+	    (cfg->cert_index = cc_strmap_new(0)) == NULL) {
 		cc_err_set(err, "out of memory");
 		goto out;
 	}
-	if (cc_yaml_load(fp, path, &doc, err) == -1)
+	entries.cfg = cfg;
+	if (cc_yaml_load(fp, path, parse_entry, &entries, &doc, err) == -1)
 		goto out;
 	doc_ready = 1;
 	if (parse_root(&c, yaml_document_get_root_node(&doc), cfg) == -1)
