@@ -91,9 +91,10 @@ work=$WORK
 responder_pid=
 stop_responder() {
     if [[ -n $responder_pid ]]; then
-        # The whole group: OpenSSL 3.0's -multi parent waits for
+        # Its children too: OpenSSL 3.0's -multi parent waits for
         # children that a TERM to it alone leaves running.
-        kill -- "-$responder_pid" 2>/dev/null || true
+        kill "$responder_pid" 2>/dev/null || true
+        pkill -P "$responder_pid" 2>/dev/null || true
         wait "$responder_pid" 2>/dev/null || true
         responder_pid=
     fi
@@ -127,7 +128,7 @@ config() {
 start_responder() {
     local i
     printf 'unique_subject = no\n' >"$1/index.txt.attr"
-    setsid openssl ocsp -index "$1/index.txt" -port "$2" -CA "$1/inter.pem" \
+    openssl ocsp -index "$1/index.txt" -port "$2" -CA "$1/inter.pem" \
         -rsigner "$1/inter.pem" -rkey "$1/inter.key" -ndays 7 -multi 4 \
         </dev/null >"$1/responder.log" 2>&1 &
     responder_pid=$!
