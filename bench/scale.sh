@@ -69,15 +69,9 @@ fi
 [[ ${BENCH_NO_DOC-} == 1 ]] || need_pkg gnuplot gnuplot-nox
 
 mkdir -p "$build"
-if [[ -n ${BENCH_CERTCTL-} ]]; then
-    certctl=$BENCH_CERTCTL
-    [[ -x $certctl ]] || die "BENCH_CERTCTL=$certctl is not executable"
-    certctl_build="$certctl (BENCH_CERTCTL)"
-else
-    release_build "$build" "$top"
-    certctl=$CERTCTL
-    certctl_build="$(source_state "$top"), meson release build"
-fi
+bench_certctl "$build" "$top"
+certctl=$CERTCTL
+certctl_build=$CERTCTL_BUILD
 read -r -a ssl_flags <<<"$(pkg-config --cflags --libs openssl)"
 for prog in mkcertdir floor; do
     cc -O2 -Wall -Wextra -o "$build/$prog" "$here/$prog.c" "${ssl_flags[@]}" ||
@@ -88,18 +82,7 @@ done
 
 scratch_dir certctl-scale-bench
 work=$WORK
-responder_pid=
-stop_responder() {
-    if [[ -n $responder_pid ]]; then
-        # Its children too: OpenSSL 3.0's -multi parent waits for
-        # children that a TERM to it alone leaves running.
-        kill "$responder_pid" 2>/dev/null || true
-        pkill -P "$responder_pid" 2>/dev/null || true
-        wait "$responder_pid" 2>/dev/null || true
-        responder_pid=
-    fi
-}
-trap 'stop_responder; httpd_stop; scratch_cleanup "$work"' EXIT
+trap 'ocsp_responder_stop; httpd_stop; scratch_cleanup "$work"' EXIT
 
 # One nginx for every size, serving the scratch directory: NAME's full
 # chain is https://127.0.0.1:PORT/SIZE/certdir/NAME/fullchain.pem.
@@ -122,22 +105,6 @@ config() {
             printf '  name%05d.example:\n' "$i"
         done
     } >"$file"
-}
-
-# start_responder DIR PORT: `openssl ocsp` for DIR's leaves.
-start_responder() {
-    local i
-    printf 'unique_subject = no\n' >"$1/index.txt.attr"
-    openssl ocsp -index "$1/index.txt" -port "$2" -CA "$1/inter.pem" \
-        -rsigner "$1/inter.pem" -rkey "$1/inter.key" -ndays 7 -multi 4 \
-        </dev/null >"$1/responder.log" 2>&1 &
-    responder_pid=$!
-    # It says ACCEPT once it listens (see bench/staple.sh for why not wait_port).
-    for ((i = 0; i < 100; i++)); do
-        grep -q ACCEPT "$1/responder.log" && return 0
-        sleep 0.1
-    done
-    die "the OCSP responder did not start: $(cat "$1/responder.log")"
 }
 
 # quiet_run WANT-RC ARGS...: certctl ARGS, untimed, must exit WANT-RC.
@@ -202,10 +169,10 @@ for n in "${sizes[@]}"; do
     measure "$n" check 0 -c "$dir/acme.conf" check --all
     measure "$n" rekey-dry 0 -c "$dir/acme.conf" rekey --all -n
 
-    start_responder "$dir" "$ocsp_port"
+    ocsp_responder_start "$dir" "$ocsp_port"
     quiet_run 0 -c "$dir/acme.conf" staple --all
     measure "$n" staple 10 -c "$dir/acme.conf" staple --all
-    stop_responder
+    ocsp_responder_stop
 
     line=$("$build/floor" "$certdir") || die "floor failed"
     line=${line##*$'\n'}
@@ -226,6 +193,8 @@ field() {
 
 small=${sizes[0]} big=${sizes[-1]}
 labels=(download-acme download-http check rekey-dry staple)
+# The backticks in the titles and tables below are Markdown.
+# shellcheck disable=SC2016
 declare -A title=(
     [download-acme]='`download --all`, acme source, no-op'
     [download-http]='`download --all`, http store, all 304'
@@ -233,6 +202,7 @@ declare -A title=(
     [rekey-dry]='`rekey --all -n`'
     [staple]='`staple --all`, every staple fresh'
 )
+# shellcheck disable=SC2016
 table=$(
     printf '| command | names | wall (s) | µs per name (wall) | CPU (s) | µs per name (CPU) | cores used | peak RSS (MB) |\n'
     printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
@@ -254,6 +224,7 @@ per_name() {
     calc "$(field "$1" "$2" "$3") * 1e6 / $1" 3
 }
 
+# shellcheck disable=SC2016
 targets=$(
     printf '| target | measured | |\n|---|---|---|\n'
     for l in "${labels[@]}"; do
