@@ -171,3 +171,15 @@ ocsp_responder_stop() {
         RESPONDER_PID=
     fi
 }
+
+# bench_programs BUILD PROG...: compile bench/PROG.c into BUILD/PROG. The
+# bench programs are single files: plain cc, no meson.build change.
+bench_programs() {
+    local build=$1 prog ssl_flags
+    shift
+    read -r -a ssl_flags <<<"$(pkg-config --cflags --libs openssl)"
+    for prog; do
+        cc -O2 -Wall -Wextra -o "$build/$prog" "$(dirname -- "${BASH_SOURCE[0]}")/$prog.c" "${ssl_flags[@]}" ||
+            die "cc $prog.c failed"
+    done
+}

@@ -72,11 +72,7 @@ mkdir -p "$build"
 bench_certctl "$build" "$top"
 certctl=$CERTCTL
 certctl_build=$CERTCTL_BUILD
-read -r -a ssl_flags <<<"$(pkg-config --cflags --libs openssl)"
-for prog in mkcertdir floor; do
-    cc -O2 -Wall -Wextra -o "$build/$prog" "$here/$prog.c" "${ssl_flags[@]}" ||
-        die "cc $prog.c failed"
-done
+bench_programs "$build" mkcertdir floor
 
 # ----------------------------------------------------------------- setup
 
