@@ -29,7 +29,8 @@
 # Knobs: BENCH_SIZES, BENCH_RUNS, BENCH_TMPDIR, BENCH_BUILD (default
 # /tmp/build-scale-bench), BENCH_CERTCTL (measure this binary instead of
 # building one), BENCH_KEEP=1, BENCH_NO_DOC=1 (print only; write nothing
-# under docs/).
+# under docs/), BENCH_DATA=FILE (measure nothing: report on FILE, a data
+# file an earlier run wrote, complete or cut short).
 #
 # Needs: meson, ninja, cc, pkg-config, OpenSSL 3 headers and CLI, python3,
 # awk, nginx (Debian's nginx-light), GNU time, gnuplot (Debian's
@@ -58,6 +59,13 @@ done
 for n in "${sizes[@]}"; do
     ((n <= 100000)) || die "sizes go up to 100000 (bench/mkcertdir.c)"
 done
+if [[ -n ${BENCH_DATA-} ]]; then
+    [[ -r $BENCH_DATA ]] || die "cannot read BENCH_DATA=$BENCH_DATA"
+    data=$BENCH_DATA
+    mapfile -t sizes < <(awk '!/^#/ { print $1 }' "$data" | sort -nu)
+    ((${#sizes[@]} > 0)) || die "$data holds no measurement"
+    [[ ${BENCH_NO_DOC-} == 1 ]] || need_pkg gnuplot gnuplot-nox
+else
 need meson ninja cc pkg-config openssl python3 awk
 [[ -x /usr/sbin/nginx ]] || die "nginx is needed (apt-get install nginx-light)"
 if [[ ! -x /usr/bin/time ]]; then
@@ -112,7 +120,7 @@ quiet_run() {
 }
 
 data=$work/scale.dat
-printf '# names command wall_s cpu_s peak_rss_kb (certctl %s)\n' "$certctl_build" >"$data"
+printf '# names command wall_s cpu_s peak_rss_kb\n# certctl %s\n' "$certctl_build" >"$data"
 
 # measure SIZE LABEL WANT-RC ARGS...: BENCH_RUNS timed runs of certctl ARGS,
 # each exiting WANT-RC; the medians go to the data file.
@@ -135,8 +143,12 @@ measure() {
 
 # ----------------------------------------------------------------- runs
 
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A floor_us
+# measure_all: every size; the numbers go to $data as they come, so that
+# a run cut short still leaves what it measured (see BENCH_DATA).
+measure_all() {
+local n dir certdir ocsp_port got line kv
+printf '# load_start %s\n# fs %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    "$(df -PT "$work" | awk 'NR == 2 { print $2 }')" >>"$data"
 for n in "${sizes[@]}"; do
     dir=$work/$n
     certdir=$dir/certdir
@@ -170,22 +182,34 @@ for n in "${sizes[@]}"; do
     measure "$n" staple 10 -c "$dir/acme.conf" staple --all
     ocsp_responder_stop
 
+    # As a row of its own: wall time for all names, one thread.
     line=$("$build/floor" "$certdir") || die "floor failed"
     line=${line##*$'\n'}
     for kv in $line; do
-        [[ $kv == per_cert_ms=* ]] && floor_us[$n]=$(calc "${kv#*=} * 1000" 1)
+        [[ $kv == per_cert_ms=* ]] &&
+            printf '%s floor %s %s 0\n' "$n" "$(calc "${kv#*=} * $n / 1000")" \
+                "$(calc "${kv#*=} * $n / 1000")" | tee -a "$data"
     done
-    printf 'floor: %s us per name\n' "${floor_us[$n]}"
     [[ ${BENCH_KEEP-} == 1 ]] || rm -rf -- "$dir"
 done
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+printf '# load_end %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$data"
+}
 
+measure_all
+fi
 # ----------------------------------------------------------------- report
 
-# field SIZE LABEL COLUMN: a number from the data file (3 wall, 4 cpu, 5 rss).
+# field SIZE LABEL COLUMN: a number from the data file (3 wall, 4 cpu, 5
+# rss), or nothing when that was not measured.
 field() {
     awk -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { print $c }' "$data"
 }
+
+# note WHAT: the rest of a "# WHAT ..." line of the data file.
+note() {
+    awk -v w="$1" '$1 == "#" && $2 == w { $1 = $2 = ""; sub(/^ +/, ""); print; exit }' "$data"
+}
+load_start=$(note load_start) load_end=$(note load_end) certctl_build=$(note certctl)
 
 small=${sizes[0]} big=${sizes[-1]}
 labels=(download-acme download-http check rekey-dry staple)
@@ -205,19 +229,39 @@ table=$(
     for l in "${labels[@]}"; do
         for n in "${sizes[@]}"; do
             wall=$(field "$n" "$l" 3) cpu=$(field "$n" "$l" 4) kb=$(field "$n" "$l" 5)
+            if [[ -z $wall ]]; then
+                printf '| %s | %d | not measured | | | | | |\n' "${title[$l]}" "$n"
+                continue
+            fi
             printf '| %s | %d | %s | %s | %s | %s | %s | %s |\n' "${title[$l]}" "$n" \
                 "$wall" "$(calc "$wall * 1e6 / $n" 1)" "$cpu" "$(calc "$cpu * 1e6 / $n" 1)" \
                 "$(calc "$cpu / ($wall > 0 ? $wall : 0.001)" 2)" "$(calc "$kb / 1024" 1)"
         done
     done
     for n in "${sizes[@]}"; do
-        printf '| floor (`bench/floor.c`, 1 thread) | %d | | %s | | | 1 | |\n' "$n" "${floor_us[$n]}"
+        wall=$(field "$n" floor 3)
+        if [[ -n $wall ]]; then
+            printf '| floor (`bench/floor.c`, 1 thread) | %d | %s | %s | | | 1 | |\n' "$n" \
+                "$wall" "$(calc "$wall * 1e6 / $n" 1)"
+        fi
     done
 )
 
-# per_name SIZE LABEL COLUMN: microseconds per name.
+# per_name SIZE LABEL COLUMN: microseconds per name, or nothing.
 per_name() {
-    calc "$(field "$1" "$2" "$3") * 1e6 / $1" 3
+    local v
+    v=$(field "$1" "$2" "$3")
+    [[ -z $v ]] || calc "$v * 1e6 / $1" 3
+}
+
+# target TEXT MEASURED CONDITION: a row of the targets table; MEASURED
+# empty means not measured.
+target() {
+    if [[ -z $2 ]]; then
+        printf '| %s | not measured | - |\n' "$1"
+    else
+        printf '| %s | %s | %s |\n' "$1" "$2" "$(verdict "$3")"
+    fi
 }
 
 # shellcheck disable=SC2016
@@ -226,21 +270,23 @@ targets=$(
     for l in "${labels[@]}"; do
         for c in 3:wall 4:CPU; do
             a=$(per_name "$small" "$l" "${c%%:*}") b=$(per_name "$big" "$l" "${c%%:*}")
-            ratio=$(calc "$b / ($a > 0 ? $a : 0.001)" 2)
-            printf '| %s: %s per name at %d within 1.5x of %d | %sx | %s |\n' "${title[$l]}" \
-                "${c#*:}" "$big" "$small" "$ratio" "$(verdict "$ratio <= 1.5")"
+            ratio=
+            [[ -z $a || -z $b ]] || ratio=$(calc "$b / ($a > 0 ? $a : 0.001)" 2)
+            target "${title[$l]}: ${c#*:} per name at $big within 1.5x of $small" \
+                "${ratio:+${ratio}x}" "$ratio <= 1.5"
         done
     done
     us=$(per_name "$big" download-acme 3)
-    printf '| no-op `download --all` (acme) at most 50 µs per name at %d (wall) | %s µs | %s |\n' \
-        "$big" "$(calc "$us" 1)" "$(verdict "$us <= 50")"
-    us=$(per_name "$big" check 3) cores=$(calc "$(field "$big" check 4) / $(field "$big" check 3)" 2)
-    printf '| `check --all` at %d: wall per name at most the single-core floor, both cores busy | %s µs vs floor %s µs, %s cores | %s |\n' \
-        "$big" "$(calc "$us" 1)" "${floor_us[$big]}" "$cores" \
-        "$(verdict "$us <= ${floor_us[$big]} && $cores >= 1.5")"
+    target "no-op \`download --all\` (acme) at most 50 µs per name at $big (wall)" \
+        "${us:+$(calc "${us:-0}" 1) µs}" "$us <= 50"
+    us=$(per_name "$big" check 3) floor=$(per_name "$big" floor 3) cores=
+    [[ -z $us ]] || cores=$(calc "$(field "$big" check 4) / $(field "$big" check 3)" 2)
+    target "\`check --all\` at $big: wall per name at most the single-core floor, both cores busy" \
+        "${us:+$(calc "$us" 1) µs vs floor ${floor:-?} µs, $cores cores}" \
+        "${floor:+$us <= $floor && }$cores >= 1.5"
     kb=$(field "$big" download-acme 5)
-    printf '| peak RSS of the no-op `download --all` at %d at most 64 MB | %s MB | %s |\n' \
-        "$big" "$(calc "$kb / 1024" 1)" "$(verdict "$kb <= 65536")"
+    target "peak RSS of the no-op \`download --all\` at $big at most 64 MB" \
+        "${kb:+$(calc "${kb:-0} / 1024" 1) MB}" "$kb <= 65536"
 )
 printf '\n%s\n\n%s\n\nload average: %s at the start, %s at the end\n' \
     "$table" "$targets" "$load_start" "$load_end"
@@ -249,6 +295,9 @@ printf '\n%s\n\n%s\n\nload average: %s at the start, %s at the end\n' \
 
 cp "$data" "$top/docs/scale.dat"
 xtics=$(IFS=,; printf '%s' "${sizes[*]}")
+# Each command's rows next to each other, or gnuplot would not join them.
+plotdata=$(mktemp) || die "mktemp failed"
+grep -v '^#' "$data" | sort -k2,2 -k1,1n >"$plotdata"
 gnuplot <<EOF || die "gnuplot failed"
 set terminal svg size 800,480 dynamic font "sans,12" background "white"
 set output "$top/docs/scale.svg"
@@ -259,11 +308,11 @@ set logscale xy
 set grid
 set key outside right
 set xtics ($xtics)
-plot for [l in "${labels[*]}"] "$top/docs/scale.dat" \
+plot for [l in "${labels[*]} floor"] "$plotdata" \
     using 1:(strcol(2) eq l ? \$3 * 1e6 / \$1 : 1/0) with linespoints title l
 EOF
 
-section=$work/section.md
+section=$(mktemp) || die "mktemp failed"
 cat >"$section" <<EOF
 <!-- scale:begin -->
 <!-- Generated by bench/scale.sh: do not edit by hand; rerun it to refresh. -->
@@ -297,7 +346,7 @@ $targets
 
 $(machine_rows)
 | certctl | $certctl_build |
-| certdir on | $(df -PT "$work" | awk 'NR == 2 { print $2 }') |
+| certdir on | $(note fs) |
 | load average (1, 5, 15 min) | $load_start at the start, $load_end at the end |
 
 Reproduce: \`bash bench/scale.sh\` (knobs: \`BENCH_SIZES\`, \`BENCH_RUNS\`,
@@ -306,4 +355,5 @@ Reproduce: \`bash bench/scale.sh\` (knobs: \`BENCH_SIZES\`, \`BENCH_RUNS\`,
 <!-- scale:end -->
 EOF
 doc_section "$doc" scale "$section" || die "cannot write $doc"
+rm -f -- "$section" "$plotdata"
 printf 'wrote the scale section of %s, docs/scale.dat and docs/scale.svg\n' "$doc"
