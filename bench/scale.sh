@@ -282,7 +282,7 @@ targets=$(
     us=$(per_name "$big" check 3) floor=$(per_name "$big" floor 3) cores=
     [[ -z $us ]] || cores=$(calc "$(field "$big" check 4) / $(field "$big" check 3)" 2)
     target "\`check --all\` at $big: wall per name at most the single-core floor, both cores busy" \
-        "${us:+$(calc "$us" 1) µs vs floor ${floor:-?} µs, $cores cores}" \
+        "${us:+$(calc "$us" 1) µs vs floor ${floor:+$(calc "$floor" 1)} µs, $cores cores}" \
         "${floor:+$us <= $floor && }$cores >= 1.5"
     kb=$(field "$big" download-acme 5)
     target "peak RSS of the no-op \`download --all\` at $big at most 64 MB" \
@@ -331,6 +331,9 @@ store's validators recorded, the staples fetched. $runs run(s) each
 (median), wall and user+sys CPU and peak RSS from GNU time. The floor is
 \`bench/floor.c\`: parse cert and chain and verify the leaf's signature,
 one thread.
+
+Wall time depends on what else the machine runs (the load average is
+below); CPU time per name is the steadier measure of certctl's own cost.
 
 ![time per name against names](scale.svg)
 
