@@ -76,15 +76,9 @@ need_pkg strace strace
 
 bench_start=$EPOCHREALTIME
 mkdir -p "$build"
-if [[ -n ${BENCH_CERTCTL-} ]]; then
-    certctl=$BENCH_CERTCTL
-    [[ -x $certctl ]] || die "BENCH_CERTCTL=$certctl is not executable"
-    certctl_build="$certctl (BENCH_CERTCTL)"
-else
-    release_build "$build" "$top"
-    certctl=$CERTCTL
-    certctl_build="$(source_state "$top"), meson release build"
-fi
+bench_certctl "$build" "$top"
+certctl=$CERTCTL
+certctl_build=$CERTCTL_BUILD
 read -r -a ssl_flags <<<"$(pkg-config --cflags --libs openssl)"
 cc -O2 -Wall -Wextra -o "$build/mkcertdir" "$here/mkcertdir.c" "${ssl_flags[@]}" ||
     die "cc mkcertdir.c failed"

@@ -64,12 +64,7 @@ else
     certctl=$CERTCTL
 fi
 
-# The bench programs are single files: plain cc, no meson.build change.
-read -r -a ssl_flags <<<"$(pkg-config --cflags --libs openssl)"
-for prog in mkcertdir floor; do
-    cc -O2 -Wall -Wextra -o "$build/$prog" "$here/$prog.c" "${ssl_flags[@]}" ||
-        die "cc $prog.c failed"
-done
+bench_programs "$build" mkcertdir floor
 
 # ----------------------------------------------------------------- certdir
 

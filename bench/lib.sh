@@ -124,3 +124,62 @@ machine_rows() {
     printf '| cores (nproc) | %s |\n' "$(nproc)"
     printf '| OpenSSL | %s |\n' "$(openssl version)"
 }
+
+# bench_certctl BUILD TOP: the certctl to measure, BENCH_CERTCTL when set,
+# else a release build of TOP in BUILD (release_build). Sets CERTCTL and
+# CERTCTL_BUILD (what the report says it measured).
+# shellcheck disable=SC2034 # for the script that sourced this file
+bench_certctl() {
+    if [[ -n ${BENCH_CERTCTL-} ]]; then
+        [[ -x $BENCH_CERTCTL ]] || die "BENCH_CERTCTL=$BENCH_CERTCTL is not executable"
+        CERTCTL=$BENCH_CERTCTL
+        CERTCTL_BUILD="$BENCH_CERTCTL (BENCH_CERTCTL)"
+    else
+        release_build "$1" "$2"
+        CERTCTL_BUILD="$(source_state "$2"), meson release build"
+    fi
+}
+
+# ocsp_responder_start DIR PORT: `openssl ocsp` on PORT answering for the
+# leaves of the certdir bench/mkcertdir.c made in DIR (every one good), with
+# four processes so that the responder is not what limits a run. Sets
+# RESPONDER_PID; ocsp_responder_stop ends it.
+ocsp_responder_start() {
+    local i
+    printf 'unique_subject = no\n' >"$1/index.txt.attr"
+    openssl ocsp -index "$1/index.txt" -port "$2" -CA "$1/inter.pem" \
+        -rsigner "$1/inter.pem" -rkey "$1/inter.key" -ndays 7 -multi 4 \
+        </dev/null >"$1/responder.log" 2>&1 &
+    RESPONDER_PID=$!
+    # Not wait_port: OpenSSL 3.0's -multi responder child that gets a
+    # connection without a request spins at 100% CPU for good. It says
+    # ACCEPT once it listens.
+    for ((i = 0; i < 100; i++)); do
+        grep -q ACCEPT "$1/responder.log" && return 0
+        sleep 0.1
+    done
+    die "the OCSP responder did not start: $(cat "$1/responder.log")"
+}
+
+ocsp_responder_stop() {
+    if [[ -n ${RESPONDER_PID-} ]]; then
+        # Its children too: the -multi parent waits for children that a
+        # TERM to it alone leaves running.
+        kill "$RESPONDER_PID" 2>/dev/null || true
+        pkill -P "$RESPONDER_PID" 2>/dev/null || true
+        wait "$RESPONDER_PID" 2>/dev/null || true
+        RESPONDER_PID=
+    fi
+}
+
+# bench_programs BUILD PROG...: compile bench/PROG.c into BUILD/PROG. The
+# bench programs are single files: plain cc, no meson.build change.
+bench_programs() {
+    local build=$1 prog ssl_flags
+    shift
+    read -r -a ssl_flags <<<"$(pkg-config --cflags --libs openssl)"
+    for prog; do
+        cc -O2 -Wall -Wextra -o "$build/$prog" "$(dirname -- "${BASH_SOURCE[0]}")/$prog.c" "${ssl_flags[@]}" ||
+            die "cc $prog.c failed"
+    done
+}

@@ -49,35 +49,13 @@ cc -O2 -Wall -Wextra -o "$build/mkcertdir" "$here/mkcertdir.c" "${ssl_flags[@]}"
 
 scratch_dir certctl-staple-bench
 work=$WORK
-responder_pid=
-stop_responder() {
-    if [[ -n $responder_pid ]]; then
-        kill "$responder_pid" 2>/dev/null || true
-        wait "$responder_pid" 2>/dev/null || true
-    fi
-}
-trap 'stop_responder; scratch_cleanup "$work"' EXIT
+trap 'ocsp_responder_stop; scratch_cleanup "$work"' EXIT
 
 port=$(free_port)
 url=http://127.0.0.1:$port
 "$build/mkcertdir" "$work" "$names" "$url" >/dev/null || die "mkcertdir failed"
 certdir=$work/certdir
-printf 'unique_subject = no\n' >"$work/index.txt.attr"
-# -multi 4: four responder processes, so the responder is not what limits
-# either side.
-openssl ocsp -index "$work/index.txt" -port "$port" -CA "$work/inter.pem" \
-    -rsigner "$work/inter.pem" -rkey "$work/inter.key" -ndays 7 -multi 4 \
-    </dev/null >"$work/responder.log" 2>&1 &
-responder_pid=$!
-# Not wait_port: OpenSSL 3.0's -multi responder child that gets a
-# connection without a request spins at 100% CPU for good. It says ACCEPT
-# once it listens.
-for ((i = 0; i < 100; i++)); do
-    grep -q ACCEPT "$work/responder.log" && break
-    sleep 0.1
-done
-grep -q ACCEPT "$work/responder.log" ||
-    die "the OCSP responder did not start: $(cat "$work/responder.log")"
+ocsp_responder_start "$work" "$port"
 conf=$work/certctl.conf
 
 mapfile -t all_names < <(cd "$certdir" && ls -d name*.example)

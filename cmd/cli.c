@@ -8,6 +8,7 @@
 #include "certctl/log.h"
 #include "certctl/number.h"
 #include "certctl/publish.h"
+#include "certctl/strmap.h"
 #include "cli.h"
 
 #define DEFAULT_CONFIG "/etc/certctl.conf"
@@ -87,27 +88,89 @@ int cli_need_config(struct cli *cli)
 	return -1;
 }
 
-static int add_name(char ***names, size_t *count, const char *name)
-{
-	char **grown;
+/* A list of names without repeats, in the order first given. */
+struct name_list {
+	char **names;
+	size_t count;
+	size_t cap;
+	struct cc_strmap *seen;         /* name -> position: constant-time repeats */
+};
 
-	for (size_t i = 0; i < *count; i++)
-		if (strcmp((*names)[i], name) == 0)
-			return 0;
-	if ((grown = realloc(*names, (*count + 1) * sizeof(*grown))) == NULL)
+static int add_name(struct name_list *l, const char *name)
+{
+	char **grown, *copy;
+	size_t at;
+
+	if (cc_strmap_get(l->seen, name, &at))
+		return 0;
+	if (l->count == l->cap) {
+		if ((grown = reallocarray(l->names, l->cap ? l->cap * 2 : 16,
+		    sizeof(*grown))) == NULL)
+			return -1;
+		l->names = grown;
+		l->cap = l->cap ? l->cap * 2 : 16;
+	}
+	if ((copy = strdup(name)) == NULL)
 		return -1;
-	*names = grown;
-	if ((grown[*count] = strdup(name)) == NULL)
+	if (cc_strmap_add(l->seen, copy, l->count, NULL) == -1) {
+		free(copy);
 		return -1;
-	(*count)++;
+	}
+	l->names[l->count++] = copy;
 	return 0;
+}
+
+/* --all: the certdir's names (sorted), then the config's others. */
+static int all_names(struct cli *cli, struct cc_store *store, struct name_list *l)
+{
+	size_t hint = cli->cfg != NULL ? cli->cfg->ncerts : 0;
+	struct cc_err err;
+
+	if (store != NULL && cc_store_list(store, &l->names, &l->count, &err) == -1) {
+		cc_error("%s", err.msg);
+		return -1;
+	}
+	l->cap = l->count;
+	if ((l->seen = cc_strmap_new(l->count + hint)) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < l->count; i++)
+		if (cc_strmap_add(l->seen, l->names[i], i, NULL) == -1)
+			goto nomem;
+	for (size_t i = 0; i < hint; i++)
+		if (add_name(l, cli->cfg->certs[i].name) == -1)
+			goto nomem;
+	return 0;
+nomem:
+	cc_error("out of memory");
+	return -1;
+}
+
+/* The NAME arguments, validated. */
+static int arg_names(int argc, char **argv, struct name_list *l)
+{
+	char name[CC_NAME_MAX + 1];
+
+	if ((l->seen = cc_strmap_new((size_t)argc)) == NULL)
+		goto nomem;
+	for (int i = 0; i < argc; i++) {
+		if (cc_name_from_domain(argv[i], name, sizeof(name)) == -1) {
+			cli_bad_name(argv[i]);
+			return -1;
+		}
+		if (add_name(l, name) == -1)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	cc_error("out of memory");
+	return -1;
 }
 
 int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char **argv,
     char ***names, size_t *count)
 {
-	char name[CC_NAME_MAX + 1];
-	struct cc_err err;
+	struct name_list l = { 0 };
+	int rc;
 
 	*names = NULL;
 	*count = 0;
@@ -119,34 +182,15 @@ int cli_names(struct cli *cli, struct cc_store *store, int all, int argc, char *
 		cc_error("no NAME given (or use --all)");
 		return -1;
 	}
-	if (all) {
-		if (store != NULL && cc_store_list(store, names, count, &err) == -1) {
-			cc_error("%s", err.msg);
-			return -1;
-		}
-		for (size_t i = 0; cli->cfg != NULL && i < cli->cfg->ncerts; i++)
-			if (add_name(names, count, cli->cfg->certs[i].name) == -1)
-				goto nomem;
-		return 0;
+	rc = all ? all_names(cli, store, &l) : arg_names(argc, argv, &l);
+	cc_strmap_free(l.seen);
+	if (rc == -1) {
+		cc_names_free(l.names, l.count);
+		return -1;
 	}
-	for (int i = 0; i < argc; i++) {
-		if (cc_name_from_domain(argv[i], name, sizeof(name)) == -1) {
-			cli_bad_name(argv[i]);
-			cc_names_free(*names, *count);
-			*names = NULL;
-			*count = 0;
-			return -1;
-		}
-		if (add_name(names, count, name) == -1)
-			goto nomem;
-	}
+	*names = l.names;
+	*count = l.count;
 	return 0;
-nomem:
-	cc_error("out of memory");
-	cc_names_free(*names, *count);
-	*names = NULL;
-	*count = 0;
-	return -1;
 }
 
 void cli_bad_name(const char *arg)

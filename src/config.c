@@ -16,6 +16,8 @@
 #include "certctl/number.h"
 #include "certctl/secret.h"
 #include "certctl/store.h"
+#include "certctl/strmap.h"
+#include "config_yaml.h"
 
 struct ctx {
 	const char *path;
@@ -46,36 +48,65 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-/* A mapping whose keys are unique scalars from ALLOWED (NULL: any key). */
+/* "unknown key 'KEY' in 'WHAT' (known: ...)" at node N. */
+static int unknown_key(struct ctx *c, const char *what, const yaml_node_t *n,
+    const char *key, const char *const *allowed)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; allowed[i] != NULL; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+		    i ? ", " : "", allowed[i]);
+	return fail(c, n, "unknown key '%s' in '%s' (known: %s)", key, what, list);
+}
+
+static int known_key(const char *key, const char *const *allowed)
+{
+	for (size_t i = 0; allowed[i] != NULL; i++)
+		if (strcmp(allowed[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* A mapping whose keys are unique scalars from ALLOWED (NULL: any key).
+ * The keys seen go into a hash map: `certificates:` may have 100,000. */
 static int check_mapping(struct ctx *c, const char *what, yaml_node_t *n,
     const char *const *allowed)
 {
-	yaml_node_pair_t *p, *q;
-	char list[256] = "";
+	struct cc_strmap *seen;
+	yaml_node_t *keynode;
 	const char *key;
-	size_t i;
+	int rc = -1;
 
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "'%s' must be a mapping", what);
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		if ((key = scalar(node_at(c, p->key))) == NULL)
-			return fail(c, node_at(c, p->key), "'%s' has a key that is not a string",
-			    what);
-		for (q = n->data.mapping.pairs.start; q < p; q++)
-			if (strcmp(scalar(node_at(c, q->key)), key) == 0)
-				return fail(c, node_at(c, p->key), "key '%s' is given twice", key);
-		for (i = 0; allowed != NULL && allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], key) == 0)
-				break;
-		if (allowed != NULL && allowed[i] == NULL) {
-			for (i = 0; allowed[i] != NULL; i++)
-				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-				    i ? ", " : "", allowed[i]);
-			return fail(c, node_at(c, p->key), "unknown key '%s' in '%s' (known: %s)",
-			    key, what, list);
+	if ((seen = cc_strmap_new((size_t)(n->data.mapping.pairs.top -
+	    n->data.mapping.pairs.start))) == NULL)
+		return cc_err_set(c->err, "out of memory");
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	    p++) {
+		keynode = node_at(c, p->key);
+		if ((key = scalar(keynode)) == NULL) {
+			fail(c, keynode, "'%s' has a key that is not a string", what);
+			goto out;
+		}
+		switch (cc_strmap_add(seen, key, 0, NULL)) {
+		case -1:
+			cc_err_set(c->err, "out of memory");
+			goto out;
+		case 0:
+			fail(c, keynode, "key '%s' is given twice", key);
+			goto out;
+		}
+		if (allowed != NULL && !known_key(key, allowed)) {
+			unknown_key(c, what, keynode, key, allowed);
+			goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	cc_strmap_free(seen);
+	return rc;
 }
 
 #define FOR_PAIRS(c, n, k, v, p) \
@@ -565,24 +596,43 @@ static int parse_sources(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
 static int check_domains(struct ctx *c, struct cc_cert_conf *cert, yaml_node_t *n,
     yaml_node_t *keynode)
 {
-	char norm[CC_DOMAIN_MAX + 1];
+	char norm[CC_DOMAIN_MAX + 1], *copy = NULL;
+	struct cc_strmap *seen;
 	struct cc_err why;
 	yaml_node_t *at;
+	int rc = -1;
 
+	if ((seen = cc_strmap_new(cert->ndomains)) == NULL)
+		return cc_err_set(c->err, "out of memory");
 	for (size_t i = 0; i < cert->ndomains; i++) {
 		at = n != NULL ? node_at(c, n->data.sequence.items.start[i]) : keynode;
-		if (cc_domain_normalize(cert->domains[i], norm, sizeof(norm), &why) == -1)
-			return fail(c, at, "domain '%s' of '%s': %s", cert->domains[i],
-			    cert->name, why.msg);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(cert->domains[j], norm) == 0)
-				return fail(c, at, "domain '%s' of '%s' is given twice",
-				    cert->domains[i], cert->name);
+		if (cc_domain_normalize(cert->domains[i], norm, sizeof(norm), &why) == -1) {
+			fail(c, at, "domain '%s' of '%s': %s", cert->domains[i], cert->name,
+			    why.msg);
+			goto out;
+		}
+		if ((copy = strdup(norm)) == NULL)
+			goto nomem;
+		switch (cc_strmap_add(seen, copy, i, NULL)) {
+		case -1:
+			goto nomem;
+		case 0:
+			fail(c, at, "domain '%s' of '%s' is given twice", cert->domains[i],
+			    cert->name);
+			goto out;
+		}
 		free(cert->domains[i]);
-		if ((cert->domains[i] = strdup(norm)) == NULL)
-			return cc_err_set(c->err, "out of memory");
+		cert->domains[i] = copy;
+		copy = NULL;
 	}
-	return 0;
+	rc = 0;
+	goto out;
+nomem:
+	cc_err_set(c->err, "out of memory");
+out:
+	free(copy);
+	cc_strmap_free(seen);
+	return rc;
 }
 
 static int parse_cert(struct ctx *c, const char *name, yaml_node_t *keynode,
@@ -628,28 +678,6 @@ domains:
 		list = NULL;
 	}
 	return check_domains(c, cert, list, keynode);
-}
-
-static int parse_certs(struct ctx *c, yaml_node_t *n, struct cc_config *cfg)
-{
-	const char *k;
-	yaml_node_t *v;
-	size_t count;
-
-	if (check_mapping(c, "certificates", n, NULL) == -1)
-		return -1;
-	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-	if ((cfg->certs = calloc(count + 1, sizeof(*cfg->certs))) == NULL)
-		return cc_err_set(c->err, "out of memory");
-	FOR_PAIRS(c, n, k, v, p) {
-		if (parse_cert(c, k, node_at(c, p->key), v, &cfg->certs[cfg->ncerts++]) == -1)
-			return -1;
-		for (size_t i = 0; i + 1 < cfg->ncerts; i++)
-			if (!strcmp(cfg->certs[i].name, cfg->certs[cfg->ncerts - 1].name))
-				return fail(c, node_at(c, p->key), "certificate '%s' is given twice",
-				    k);
-	}
-	return 0;
 }
 
 /* Sources may be defined after the certificates that use them, so the
@@ -739,6 +767,60 @@ static int check_no_nul(struct ctx *c)
 	return 0;
 }
 
+/* What parse_entry adds to. */
+struct loading {
+	const char *path;
+	struct cc_err *err;
+	struct cc_config *cfg;
+	size_t cap;             /* entries cfg->certs has room for */
+};
+
+static int grow_certs(struct loading *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 64;
+	struct cc_cert_conf *grown;
+
+	if ((grown = reallocarray(l->cfg->certs, cap, sizeof(*grown))) == NULL)
+		return -1;
+	l->cfg->certs = grown;
+	l->cap = cap;
+	return 0;
+}
+
+/*
+ * One entry of `certificates:`, handed over by the YAML reader as soon as
+ * it is read (config_yaml.c), in a document of its own. The entries are
+ * indexed by certdir name as they come: a name given twice is found in
+ * constant time, and so is every later lookup.
+ */
+static int parse_entry(void *arg, yaml_document_t *entry)
+{
+	struct loading *l = arg;
+	struct cc_config *cfg = l->cfg;
+	struct ctx c = { l->path, entry, l->err };
+	yaml_node_pair_t *p = yaml_document_get_root_node(entry)->data.mapping.pairs.start;
+	yaml_node_t *keynode = node_at(&c, p->key);
+	const char *k;
+	int added;
+
+	if (check_no_nul(&c) == -1)
+		return -1;
+	if ((k = scalar(keynode)) == NULL)
+		return fail(&c, keynode, "'certificates' has a key that is not a string");
+	if (cfg->ncerts == l->cap && grow_certs(l) == -1)
+		return cc_err_set(l->err, "out of memory");
+	memset(&cfg->certs[cfg->ncerts], 0, sizeof(cfg->certs[0]));
+	if (parse_cert(&c, k, keynode, node_at(&c, p->value), &cfg->certs[cfg->ncerts++]) == -1)
+		return -1;
+	added = cc_strmap_add(cfg->cert_index, cfg->certs[cfg->ncerts - 1].name,
+	    cfg->ncerts - 1, NULL);
+	if (added == -1)
+		return cc_err_set(l->err, "out of memory");
+	if (added == 0)
+		return fail(&c, keynode, "certificate '%s' is given twice", k);
+	return 0;
+}
+
 static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 {
 	static const char *const keys[] = { "certdir", "trust", "defaults", "sources",
@@ -764,52 +846,21 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct cc_config *cfg)
 			rc = parse_defaults(c, v, &cfg->defaults);
 		else if (!strcmp(k, "sources"))
 			rc = parse_sources(c, v, cfg);
-		else
-			rc = parse_certs(c, v, cfg);
+		else    /* its entries were read one by one: parse_entry */
+			rc = check_mapping(c, k, v, NULL);
 		if (rc == -1)
 			return -1;
 	}
 	return check_refs(c, root, cfg);
 }
 
-/* The line an operator should look at: where the unclosed construct
- * began when there is one, else where the parser stopped. */
-static void yaml_error(const yaml_parser_t *parser, const char *path, struct cc_err *err)
-{
-	const yaml_mark_t *mark = parser->context ? &parser->context_mark : &parser->problem_mark;
-
-	if (parser->error == YAML_READER_ERROR)
-		mark = &parser->problem_mark;
-	cc_err_set(err, "%s:%lu: malformed YAML: %s%s%s", path, (unsigned long)mark->line + 1,
-	    parser->problem ? parser->problem : "cannot read the file",
-	    parser->context ? " " : "", parser->context ? parser->context : "");
-}
-
-/* A second document after "---" would be silently ignored: refuse it. */
-static int single_document(yaml_parser_t *parser, const char *path, struct cc_err *err)
-{
-	yaml_document_t next;
-	yaml_node_t *root;
-	int rc = 0;
-
-	if (!yaml_parser_load(parser, &next)) {
-		yaml_error(parser, path, err);
-		return -1;
-	}
-	if ((root = yaml_document_get_root_node(&next)) != NULL)
-		rc = cc_err_set(err, "%s:%lu: only one YAML document is allowed", path,
-		    (unsigned long)next.start_mark.line + 1);
-	yaml_document_delete(&next);
-	return rc;
-}
-
 int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 {
 	struct cc_config *cfg = NULL;
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct ctx c = { path, &doc, err };
-	int parser_ready = 0, doc_ready = 0, rc = -1;
+	struct loading entries = { path, err, NULL, 0 };
+	int doc_ready = 0, rc = -1;
 	struct stat st;
 	FILE *fp;
 
@@ -820,23 +871,16 @@ int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 		fclose(fp);
 		return cc_err_set(err, "config '%s' is not a regular file", path);
 	}
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL || (cfg->path = strdup(path)) == NULL) {
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL || (cfg->path = strdup(path)) == NULL ||
+	    (cfg->cert_index = cc_strmap_new(0)) == NULL) {
 		cc_err_set(err, "out of memory");
 		goto out;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		cc_err_set(err, "out of memory");
+	entries.cfg = cfg;
+	if (cc_yaml_load(fp, path, parse_entry, &entries, &doc, err) == -1)
 		goto out;
-	}
-	parser_ready = 1;
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_error(&parser, path, err);
-		goto out;
-	}
 	doc_ready = 1;
-	if (parse_root(&c, yaml_document_get_root_node(&doc), cfg) == -1 ||
-	    single_document(&parser, path, err) == -1)
+	if (parse_root(&c, yaml_document_get_root_node(&doc), cfg) == -1)
 		goto out;
 	*out = cfg;
 	cfg = NULL;
@@ -844,8 +888,6 @@ int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err)
 out:
 	if (doc_ready)
 		yaml_document_delete(&doc);
-	if (parser_ready)
-		yaml_parser_delete(&parser);
 	fclose(fp);
 	cc_config_free(cfg);
 	return rc;

@@ -8,6 +8,7 @@
 
 #include "certctl/config.h"
 #include "certctl/store.h"
+#include "certctl/strmap.h"
 
 static void free_list(char **list, size_t n)
 {
@@ -48,6 +49,7 @@ void cc_config_free(struct cc_config *cfg)
 	}
 	free(cfg->sources);
 	free(cfg->certs);
+	cc_strmap_free(cfg->cert_index);
 	free_policy(&cfg->defaults);
 	free(cfg->certdir);
 	free(cfg->trust);
@@ -57,10 +59,11 @@ void cc_config_free(struct cc_config *cfg)
 
 const struct cc_cert_conf *cc_config_cert(const struct cc_config *cfg, const char *name)
 {
-	for (size_t i = 0; cfg != NULL && i < cfg->ncerts; i++)
-		if (strcmp(cfg->certs[i].name, name) == 0)
-			return &cfg->certs[i];
-	return NULL;
+	size_t i;
+
+	if (cfg == NULL || cc_strmap_get(cfg->cert_index, name, &i) == 0)
+		return NULL;
+	return &cfg->certs[i];
 }
 
 const struct cc_source *cc_config_source(const struct cc_config *cfg, const char *name)

@@ -111,6 +111,7 @@ static int capturing;
 static struct kept {
 	char **lines;
 	size_t count;
+	size_t cap;     /* doubled as it fills: an --all run keeps a line per name */
 } kept[2];                              /* messages, errors */
 static const char *progress_what;       /* NULL: no progress shown */
 static int progress_on_screen;
@@ -157,17 +158,17 @@ static void print_line(enum line_kind kind, const char *fmt, va_list ap)
 static void keep(int error, const char *line)
 {
 	struct kept *k = &kept[error];
-	char **grown = realloc(k->lines, (k->count + 1) * sizeof(*grown));
-	char *copy = strdup(line);
+	size_t cap = k->cap ? k->cap * 2 : 64;
+	char **grown, *copy;
 
-	if (grown == NULL || copy == NULL) {
-		free(copy);
-		if (grown != NULL)
-			k->lines = grown;
-		return;
+	if (k->count == k->cap) {
+		if ((grown = reallocarray(k->lines, cap, sizeof(*grown))) == NULL)
+			return;
+		k->lines = grown;
+		k->cap = cap;
 	}
-	k->lines = grown;
-	k->lines[k->count++] = copy;
+	if ((copy = strdup(line)) != NULL)
+		k->lines[k->count++] = copy;
 }
 
 void cc_capture_start(void)
@@ -184,6 +185,7 @@ char **cc_capture_take(int errors, size_t *count)
 	*count = kept[errors != 0].count;
 	kept[errors != 0].lines = NULL;
 	kept[errors != 0].count = 0;
+	kept[errors != 0].cap = 0;
 	pthread_mutex_unlock(&out_lock);
 	return lines;
 }

@@ -33,6 +33,8 @@ enum {
 	CC_P_PROFILE = 1 << 13,
 };
 
+struct cc_strmap;
+
 struct cc_policy {
 	unsigned set;           /* CC_P_* given in the file */
 	struct cc_key_spec key;
@@ -106,6 +108,7 @@ struct cc_config {
 	size_t nsources;
 	struct cc_cert_conf *certs;
 	size_t ncerts;
+	struct cc_strmap *cert_index;   /* name -> position in certs */
 };
 
 int cc_config_load(const char *path, struct cc_config **out, struct cc_err *err);

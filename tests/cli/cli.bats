@@ -156,6 +156,33 @@ teardown() {
     refute_output --partial "$CONFIG"
 }
 
+# Issue 18: a config nested past 64 levels, or using YAML aliases (which
+# let a small file stand for a huge one), is refused at the line where it
+# does so, as a configuration error, before the certdir is touched.
+@test "a config nested too deep or using aliases is refused with its line" {
+    common_setup
+    mk www
+    local i deep=
+    for ((i = 0; i < 20000; i++)); do deep+=$'[\n'; done
+    write_config "certificates:
+  www:
+    domains: $deep"
+    refused 2 "$CONFIG:66: nesting deeper than 64 levels" rekey www
+    refused 2 "$CONFIG:66: nesting deeper than 64 levels" download --all
+    refused 3 "$CONFIG:66: nesting deeper than 64 levels" check www
+    write_config "defaults: &d {owner: root}
+certificates:
+  www: *d"
+    refused 2 "$CONFIG:5: YAML aliases" staple www
+    refused 3 "$CONFIG:5: YAML aliases" check --all
+    write_config "certificates:
+  www:
+    domains: [[[www.example.com]]]"
+    run "$CERTCTL" check www
+    assert_failure 3
+    refute_output --partial nesting
+}
+
 # Issue 15/16: output that never reached stdout exited 0. Now a failed
 # write is an error on stderr: exit 1 where nothing changed, 3 for check,
 # and 0 only where a set did change (it needs its reload all the same).

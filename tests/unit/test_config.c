@@ -1059,6 +1059,151 @@ static void test_err_top_level_list(void **state)
 	    "- trust: /etc/ssl/ca.pem\n", 1, "top level");
 }
 
+/* --- the size and shape of the file (issue #18) ------------------------------- */
+
+/* A growing text, for documents too big to write out by hand. */
+struct text {
+	char *data;
+	size_t len, cap;
+};
+
+CC_PRINTF(2, 3)
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0);
+	while (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 4096;
+		assert_non_null(t->data = realloc(t->data, t->cap));
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->data + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/*
+ * Nesting is refused where it passes 64 levels, on the line where it does
+ * (so the rest of the file is never read), in every form YAML has: flow
+ * sequences and mappings, block mappings and block sequences.
+ */
+static void test_err_deep_nesting(void **state)
+{
+	static const char *const flow[] = { "[\n", "{a:\n", NULL };
+	static const char *const block[] = { "%*sa:\n", "%*s-\n", NULL };
+	struct text t = { 0 };
+
+	(void)state;
+	for (size_t f = 0; flow[f] != NULL; f++) {
+		t.len = 0;
+		for (int i = 0; i < 100000; i++)
+			add(&t, "%s", flow[f]);
+		expect_error(t.data, 65, "nesting deeper than 64");
+		test_teardown(NULL);
+	}
+	/* Block collections indent one more space per level. */
+	for (size_t f = 0; block[f] != NULL; f++) {
+		t.len = 0;
+		for (int i = 0; i < 1000; i++)
+			add(&t, block[f], i, "");
+		expect_error(t.data, 65, "nesting deeper than 64");
+		test_teardown(NULL);
+	}
+	/* 64 levels are YAML this loader reads: the schema is what refuses. */
+	t.len = 0;
+	add(&t, "certdir:");
+	for (int i = 1; i < 64; i++)
+		add(&t, " [");
+	for (int i = 1; i < 64; i++)
+		add(&t, "]");
+	add(&t, "\n");
+	expect_error(t.data, 1, "'certdir'");
+	free(t.data);
+}
+
+/*
+ * An alias could make a few kilobytes stand for gigabytes (the "billion
+ * laughs"): every alias is refused, at its line.
+ */
+static void test_err_aliases(void **state)
+{
+	struct text t = { 0 };
+
+	(void)state;
+	expect_error("defaults: &d\n"
+	    "  owner: root\n"
+	    "certificates:\n"
+	    "  www.example.com:\n"
+	    "    domains: *d\n", 5, "alias");
+	test_teardown(NULL);
+	add(&t, "certdir: /etc/certdir\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+	for (int i = 1; i < 10; i++)
+		add(&t, "l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]\n",
+		    i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	expect_error(t.data, 3, "alias");
+	free(t.data);
+}
+
+/*
+ * Big documents load in time linear in their size: many certificates (each
+ * found by name), a long flow sequence, a long scalar; a repeat at the very
+ * end is still found. Quadratic code takes minutes here, not milliseconds.
+ */
+static void test_big_documents(void **state)
+{
+	const struct cc_cert_conf *c;
+	struct cc_config *cfg;
+	char name[64];
+	struct text t = { 0 };
+	enum { N = 50000 };
+
+	(void)state;
+	add(&t, "certificates:\n");
+	for (int i = 0; i < N; i++)
+		add(&t, "  n%05d.example:\n", i);
+	cfg = load_ok(t.data);
+	assert_int_equal(cfg->ncerts, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "n%05d.example", i);
+		assert_non_null(c = cc_config_cert(cfg, name));
+		assert_string_equal(c->name, name);
+	}
+	assert_null(cc_config_cert(cfg, "n50000.example"));
+	test_teardown(NULL);
+	add(&t, "  n00000.example:\n");
+	expect_error(t.data, N + 2, "given twice");
+	test_teardown(NULL);
+
+	t.len = 0;
+	add(&t, "certificates:\n  www.example.com:\n    domains: [");
+	for (int i = 0; i < N; i++)
+		add(&t, "%sd%05d.example.com", i ? ", " : "", i);
+	add(&t, "]\n");
+	cfg = load_ok(t.data);
+	assert_int_equal(cfg->certs[0].ndomains, N);
+	assert_string_equal(cfg->certs[0].domains[N - 1], "d49999.example.com");
+	test_teardown(NULL);
+	t.data[t.len - 2] = '\0';
+	t.len -= 2;
+	add(&t, ", D00000.example.com]\n");
+	expect_error(t.data, 3, "given twice");
+	test_teardown(NULL);
+
+	t.len = 0;
+	add(&t, "certificates:\n  www.example.com:\n    deploy_hook: \"");
+	for (int i = 0; i < 1 << 20; i++)
+		add(&t, "x");
+	add(&t, "\"\n");
+	cfg = load_ok(t.data);
+	assert_int_equal(strlen(cfg->certs[0].deploy_hook), 1 << 20);
+	free(t.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1108,6 +1253,9 @@ int main(void)
 		T(test_sigv4_and_publish),
 		T(test_err_sigv4),
 		T(test_err_publish),
+		T(test_err_deep_nesting),
+		T(test_err_aliases),
+		T(test_big_documents),
 #undef T
 	};
 
