@@ -10,9 +10,9 @@ packages=(
     libcmocka-dev bats bats-assert bats-support bats-file
     openssl python3 jq clang libclang-rt-14-dev valgrind
     pebble nginx-light haproxy
-    # the S3 bucket of tests/cli/s3.bats: s3rver (npm) behind a botocore
-    # signature check
-    nodejs npm python3-botocore
+    # the S3 bucket of tests/cli/s3.bats: s3rver (npm, below) behind a
+    # botocore signature check
+    python3-botocore
     # docs and lint
     shellcheck
     # man pages, completions, units, examples (tests/cli/ecosystem.bats)
@@ -26,7 +26,12 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
-# s3rver is not packaged in Debian: the one version the tests know.
+# s3rver is not packaged in Debian: the one version the tests know, from
+# npm. A machine may already have Node.js from elsewhere (NodeSource's
+# nodejs bundles npm and conflicts with Debian's npm package): use it.
+if ! command -v npm >/dev/null; then
+    $sudo apt-get install -y -q --no-install-recommends nodejs npm
+fi
 if ! command -v s3rver >/dev/null || [ "$(s3rver --version)" != 3.7.1 ]; then
     $sudo npm install -g --no-fund --no-audit s3rver@3.7.1
 fi
