@@ -235,6 +235,7 @@ assert_serves() {
     assert_failure 10
 }
 
+# bats test_tags=memcheck
 @test "nginx: with the responder down the renewal is held back; the reload still serves the old set, stapled" {
     stapled_www
     nginx_start
@@ -297,6 +298,7 @@ assert_serves() {
     [ ! -e "$CERTDIR/www/ocsp.der" ]
 }
 
+# bats test_tags=memcheck
 @test "a renewal the responder calls revoked is never installed, not even with --force" {
     stapled_www
     ocsp_stop

@@ -115,6 +115,7 @@ modes() {
 
 # ------------------------------------------- 3. names that are flat links
 
+# bats test_tags=memcheck
 @test "a name ending in a flat-link suffix is refused by import, rekey and the config (exit 2)" {
     local name
     seed www.example.com
@@ -220,6 +221,7 @@ damage() {
     esac
 }
 
+# bats test_tags=memcheck
 @test "re-import of the same cert and key repairs every kind of damage (exit 0), then exit 10" {
     local how
     for how in truncated-key deleted-key loose-key swapped-key truncated-cert \
